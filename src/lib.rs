@@ -21,6 +21,7 @@ pub mod nn;
 pub mod preprocess;
 pub mod rng;
 pub mod select;
+pub mod sha256;
 
 pub use error::{Error, ErrorKind, Result};
 pub use matrix::Matrix;
