@@ -18,6 +18,7 @@ pub mod json;
 pub mod matrix;
 pub mod model;
 pub mod nn;
+pub mod pipeline;
 pub mod preprocess;
 pub mod rng;
 pub mod select;

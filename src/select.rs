@@ -1,1 +1,429 @@
-//! (module under construction)
+//! Gradient-loss recursive feature elimination (GL-RFE).
+//!
+//! GL-RFE ranks features by how strongly a trained network's loss reacts to them: the importance
+//! of feature j is the mean over training rows of |dL_i/dx_ij|, the magnitude of the gradient of
+//! each row's cross-entropy loss with respect to that (standardised) input. Each round trains a
+//! fresh network on the features still in, scores them, and eliminates the least important,
+//! until `keep` remain; a last scoring round on the kept features orders them.
+//!
+//! This module owns the elimination loop and its record. It receives raw training rows and does
+//! its own fitting (scaler, balancing) on them, so a caller that passes only the training rows of
+//! a fold gets a selection that never saw the test rows. Training and gradients are `nn`'s.
+//!
+//! Two refinements make the elimination less noisy and checkable:
+//! - `ensemble`: R networks per round with different seeds, importances averaged;
+//! - `candidates`: the M least important features become candidates, and the `step` of them
+//!   whose replacement by their training mean (0 after standardising) raises the loss on a
+//!   held-out validation part the least are eliminated. No retraining is needed to score a
+//!   candidate, so candidates are cheap and run in parallel.
+//!
+//! # Limitations
+//! - Gradient magnitudes measure local sensitivity. A feature whose effect saturates (ReLUs that
+//!   are dead on most rows, confident softmax outputs) gets a small gradient although the
+//!   network relies on it; candidate scoring by held-out loss is the check against that.
+//! - Importances depend on the scale of the inputs; they are computed on standardised inputs so
+//!   that features measured in different units compare.
+//! - With a single network per round, importances of weak features are noisy and the order in
+//!   which they are dropped varies with the seed; ensembles reduce that variance.
+
+use rayon::prelude::*;
+
+use crate::error::{Error, Result};
+use crate::eval::stratified_holdout;
+use crate::matrix::Matrix;
+use crate::nn::{self, Mlp, TrainConfig};
+use crate::preprocess::{Scaler, SmoteConfig, smote};
+use crate::rng::Stream;
+
+/// How many features a round eliminates.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Step {
+    /// A fixed number per round.
+    Count(usize),
+    /// This fraction of the features still in (at least one).
+    Fraction(f64),
+}
+
+impl Step {
+    /// The number to eliminate from `remaining` features without going below `keep`.
+    pub fn count(self, remaining: usize, keep: usize) -> usize {
+        let n = match self {
+            Step::Count(c) => c,
+            Step::Fraction(f) => (f * remaining as f64).floor() as usize,
+        };
+        n.max(1).min(remaining.saturating_sub(keep))
+    }
+}
+
+/// How the training rows are balanced before networks are fitted.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Balance {
+    /// No balancing.
+    None,
+    /// SMOTE oversampling of the minority class with `k` neighbours.
+    Smote { k: usize },
+}
+
+/// Which rows importances are averaged over.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ImportanceRows {
+    /// The real training rows only (not SMOTE's synthetic ones).
+    Real,
+    /// Real and synthetic rows.
+    All,
+}
+
+/// Settings of one GL-RFE run.
+#[derive(Clone, Debug)]
+pub struct GlrfeConfig {
+    /// Number of features to keep.
+    pub keep: usize,
+    /// Features eliminated per round.
+    pub step: Step,
+    /// Networks trained per round, importances averaged.
+    pub ensemble: usize,
+    /// Size of the candidate pool scored by held-out loss (1 = plain GL-RFE).
+    pub candidates: usize,
+    /// Fraction of the training rows held out to score candidates (only when `candidates > 1`).
+    pub validation_fraction: f64,
+    pub importance_rows: ImportanceRows,
+    pub balance: Balance,
+    pub train: TrainConfig,
+}
+
+impl Default for GlrfeConfig {
+    fn default() -> Self {
+        GlrfeConfig {
+            keep: 15,
+            step: Step::Count(1),
+            ensemble: 1,
+            candidates: 1,
+            validation_fraction: 0.2,
+            importance_rows: ImportanceRows::Real,
+            balance: Balance::Smote { k: 5 },
+            train: TrainConfig::default(),
+        }
+    }
+}
+
+/// What one round saw and did.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Round {
+    /// 1-based round number.
+    pub round: usize,
+    /// Features in at the start of the round (column indices of the input table).
+    pub features: Vec<usize>,
+    /// Importance of each of `features`, averaged over the ensemble.
+    pub importance: Vec<f64>,
+    /// Features eliminated in this round (empty in the final scoring round).
+    pub eliminated: Vec<usize>,
+    /// With candidates: (feature, validation loss with that feature at its mean), in pool order.
+    pub candidate_loss: Vec<(usize, f64)>,
+    /// Validation loss with all `features` in (with candidates), else NaN.
+    pub validation_loss: f64,
+    /// Mean last-epoch training loss over the ensemble.
+    pub train_loss: f64,
+}
+
+/// One row of the final ranking.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ranked {
+    pub feature: usize,
+    /// 1 = most important.
+    pub rank: usize,
+    /// Round in which it was eliminated; `None` for kept features.
+    pub eliminated_in_round: Option<usize>,
+    /// Importance in the last round the feature took part in.
+    pub importance: f64,
+}
+
+/// The outcome of a GL-RFE run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Selection {
+    /// Kept features, most important first.
+    pub kept: Vec<usize>,
+    /// Every feature: kept ones first by importance, then eliminated ones, last eliminated first.
+    pub ranking: Vec<Ranked>,
+    pub rounds: Vec<Round>,
+}
+
+impl Selection {
+    /// The same selection with every feature index `j` replaced by `columns[j]`, e.g. to express
+    /// a selection made on a subset of columns in the columns of the full table.
+    pub fn remap(mut self, columns: &[usize]) -> Selection {
+        let map = |v: &mut Vec<usize>| v.iter_mut().for_each(|j| *j = columns[*j]);
+        map(&mut self.kept);
+        for r in &mut self.ranking {
+            r.feature = columns[r.feature];
+        }
+        for r in &mut self.rounds {
+            map(&mut r.features);
+            map(&mut r.eliminated);
+            r.candidate_loss.iter_mut().for_each(|(j, _)| *j = columns[*j]);
+        }
+        self
+    }
+}
+
+/// Called after each round with (round done, total rounds); must be cheap.
+pub type OnRound<'a> = &'a (dyn Fn(usize, usize) + Sync);
+
+/// The number of rounds a run will take, the final scoring round included.
+pub fn round_count(features: usize, cfg: &GlrfeConfig) -> usize {
+    let mut remaining = features;
+    let mut rounds = 1;
+    while remaining > cfg.keep {
+        remaining -= cfg.step.count(remaining, cfg.keep);
+        rounds += 1;
+    }
+    rounds
+}
+
+fn validate(x: &Matrix, y: &[usize], cfg: &GlrfeConfig) -> Result<()> {
+    if cfg.keep == 0 {
+        return Err(Error::usage("--keep must be at least 1"));
+    }
+    if cfg.keep > x.cols() {
+        return Err(Error::usage(format!(
+            "--keep {} asks for more features than the table has ({})",
+            cfg.keep,
+            x.cols()
+        )));
+    }
+    match cfg.step {
+        Step::Count(0) => return Err(Error::usage("--step must be at least 1")),
+        Step::Fraction(f) if !(f > 0.0 && f < 1.0) => {
+            return Err(Error::usage("a fractional --step must lie strictly between 0 and 1"));
+        }
+        _ => {}
+    }
+    if cfg.ensemble == 0 {
+        return Err(Error::usage("--ensemble must be at least 1"));
+    }
+    if cfg.candidates == 0 {
+        return Err(Error::usage("--candidates must be at least 1"));
+    }
+    if cfg.candidates > 1 && !(cfg.validation_fraction > 0.0 && cfg.validation_fraction < 1.0) {
+        return Err(Error::usage("the validation fraction must lie strictly between 0 and 1"));
+    }
+    if x.rows() != y.len() {
+        return Err(Error::usage("feature rows and labels differ in number"));
+    }
+    Ok(())
+}
+
+/// Standardise with a scaler fitted on `x`, then balance; returns (rows, labels, number of real
+/// rows, which come first).
+pub fn prepare(
+    x: &Matrix,
+    y: &[usize],
+    balance: Balance,
+    rng: &mut Stream,
+) -> Result<(Scaler, Matrix, Vec<usize>, usize)> {
+    let scaler = Scaler::fit(x);
+    let xs = scaler.transform(x);
+    let (xb, yb) = match balance {
+        Balance::None => (xs, y.to_vec()),
+        Balance::Smote { k } => smote(&xs, y, &SmoteConfig { k }, rng)?,
+    };
+    Ok((scaler, xb, yb, x.rows()))
+}
+
+/// Mean over rows of |dL_i/dx_ij| for each column j.
+pub fn gradient_importance(model: &Mlp, x: &Matrix, y: &[usize]) -> Vec<f64> {
+    let g = model.row_input_gradients(x, y);
+    let mut sum = vec![0.0; g.cols()];
+    for i in 0..g.rows() {
+        for (s, v) in sum.iter_mut().zip(g.row(i)) {
+            *s += v.abs();
+        }
+    }
+    let n = g.rows().max(1) as f64;
+    sum.iter().map(|s| s / n).collect()
+}
+
+/// Run GL-RFE on raw (unscaled) training rows `x` with labels `y`.
+///
+/// `task` identifies this run among others under the same `seed` (e.g. `[repeat, fold]` inside
+/// cross-validation) so that its random streams are its own.
+pub fn glrfe(
+    x: &Matrix,
+    y: &[usize],
+    cfg: &GlrfeConfig,
+    seed: u64,
+    task: &[u64],
+    on_round: Option<OnRound<'_>>,
+) -> Result<Selection> {
+    validate(x, y, cfg)?;
+    let stream = |purpose: &str, extra: &[u64]| {
+        let ids: Vec<u64> = task.iter().chain(extra).copied().collect();
+        Stream::derive(seed, purpose, &ids)
+    };
+
+    // With candidates, a stratified part of the training rows is held out before anything is
+    // fitted, so that candidate losses are measured on rows no network was trained on.
+    let (fit_rows, val_rows) = if cfg.candidates > 1 {
+        stratified_holdout(y, cfg.validation_fraction, &mut stream("validation", &[]))
+    } else {
+        ((0..x.rows()).collect(), Vec::new())
+    };
+    let x_fit = x.select_rows(&fit_rows);
+    let y_fit: Vec<usize> = fit_rows.iter().map(|&i| y[i]).collect();
+    let (scaler, xb, yb, n_real) = prepare(&x_fit, &y_fit, cfg.balance, &mut stream("smote", &[]))?;
+    let x_val = scaler.transform(&x.select_rows(&val_rows));
+    let y_val: Vec<usize> = val_rows.iter().map(|&i| y[i]).collect();
+    let score_rows = match cfg.importance_rows {
+        ImportanceRows::Real => n_real,
+        ImportanceRows::All => xb.rows(),
+    };
+
+    let total = round_count(x.cols(), cfg);
+    let mut remaining: Vec<usize> = (0..x.cols()).collect();
+    let mut rounds = Vec::new();
+    loop {
+        let r = rounds.len() + 1;
+        let xr = xb.select_cols(&remaining);
+        let members: Vec<(Mlp, f64)> = (0..cfg.ensemble)
+            .into_par_iter()
+            .map(|m| {
+                let mut rng = stream("train", &[r as u64, m as u64]);
+                let (model, report) = nn::train(&xr, &yb, None, &cfg.train, &mut rng)
+                    .map_err(|e| Error::run(format!("round {r}, member {m}: {}", e.message())))?;
+                Ok((model, report.epoch_loss.last().copied().unwrap_or(f64::NAN)))
+            })
+            .collect::<Result<_>>()?;
+
+        // Average importances in member order, so the sum does not depend on scheduling.
+        let score_x = xr.select_rows(&(0..score_rows).collect::<Vec<_>>());
+        let score_y = &yb[..score_rows];
+        let mut importance = vec![0.0; remaining.len()];
+        for (model, _) in &members {
+            for (a, v) in importance.iter_mut().zip(gradient_importance(model, &score_x, score_y)) {
+                *a += v;
+            }
+        }
+        let inv = 1.0 / members.len() as f64;
+        importance.iter_mut().for_each(|a| *a *= inv);
+        let train_loss = members.iter().map(|(_, l)| l).sum::<f64>() * inv;
+
+        let mut round = Round {
+            round: r,
+            features: remaining.clone(),
+            importance: importance.clone(),
+            eliminated: Vec::new(),
+            candidate_loss: Vec::new(),
+            validation_loss: f64::NAN,
+            train_loss,
+        };
+        if remaining.len() <= cfg.keep {
+            rounds.push(round);
+            if let Some(f) = on_round {
+                f(r, total);
+            }
+            break;
+        }
+
+        // Positions in `remaining`, least important first; ties go to the lower column index.
+        let mut order: Vec<usize> = (0..remaining.len()).collect();
+        order.sort_by(|&a, &b| importance[a].total_cmp(&importance[b]).then(a.cmp(&b)));
+        let step = cfg.step.count(remaining.len(), cfg.keep);
+        let drop_pos: Vec<usize> = if cfg.candidates > step {
+            let pool = &order[..cfg.candidates.min(remaining.len())];
+            let models: Vec<&Mlp> = members.iter().map(|(m, _)| m).collect();
+            let val_x = x_val.select_cols(&remaining);
+            round.validation_loss = ensemble_loss(&models, &val_x, &y_val);
+            let losses: Vec<f64> = pool
+                .par_iter()
+                .map(|&p| {
+                    let mut masked = val_x.clone();
+                    for i in 0..masked.rows() {
+                        masked.set(i, p, 0.0);
+                    }
+                    ensemble_loss(&models, &masked, &y_val)
+                })
+                .collect();
+            round.candidate_loss =
+                pool.iter().zip(&losses).map(|(&p, &l)| (remaining[p], l)).collect();
+            let mut by_cost: Vec<usize> = (0..pool.len()).collect();
+            by_cost.sort_by(|&a, &b| losses[a].total_cmp(&losses[b]).then(a.cmp(&b)));
+            by_cost[..step].iter().map(|&c| pool[c]).collect()
+        } else {
+            order[..step].to_vec()
+        };
+
+        round.eliminated = drop_pos.iter().map(|&p| remaining[p]).collect();
+        remaining = remaining
+            .iter()
+            .enumerate()
+            .filter(|(p, _)| !drop_pos.contains(p))
+            .map(|(_, &f)| f)
+            .collect();
+        rounds.push(round);
+        if let Some(f) = on_round {
+            f(r, total);
+        }
+    }
+    Ok(rank(x.cols(), rounds))
+}
+
+/// Mean over the ensemble of the mean validation loss.
+fn ensemble_loss(models: &[&Mlp], x: &Matrix, y: &[usize]) -> f64 {
+    models.iter().map(|m| m.loss(x, y, None)).sum::<f64>() / models.len() as f64
+}
+
+/// Build the ranking from the rounds: kept features by final importance, then each round's
+/// eliminated features from the last round back to the first, each group by importance.
+fn rank(d: usize, rounds: Vec<Round>) -> Selection {
+    let by_importance_desc = |feats: &[usize], imp: &dyn Fn(usize) -> f64| {
+        let mut v = feats.to_vec();
+        v.sort_by(|&a, &b| imp(b).total_cmp(&imp(a)).then(a.cmp(&b)));
+        v
+    };
+    let mut importance_of = vec![f64::NAN; d];
+    let mut eliminated_in = vec![None; d];
+    for r in &rounds {
+        for (&f, &v) in r.features.iter().zip(&r.importance) {
+            if eliminated_in[f].is_none() {
+                importance_of[f] = v;
+            }
+        }
+        for &f in &r.eliminated {
+            eliminated_in[f] = Some(r.round);
+        }
+    }
+    let last = rounds.last().expect("GL-RFE always runs a final scoring round");
+    let kept = by_importance_desc(&last.features, &|f| importance_of[f]);
+    let mut order = kept.clone();
+    for r in rounds.iter().rev() {
+        order.extend(by_importance_desc(&r.eliminated, &|f| importance_of[f]));
+    }
+    let ranking = order
+        .iter()
+        .enumerate()
+        .map(|(i, &f)| Ranked {
+            feature: f,
+            rank: i + 1,
+            eliminated_in_round: eliminated_in[f],
+            importance: importance_of[f],
+        })
+        .collect();
+    Selection { kept, ranking, rounds }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn step_counts_never_pass_keep() {
+        assert_eq!(Step::Count(1).count(106, 15), 1);
+        assert_eq!(Step::Count(10).count(20, 15), 5);
+        assert_eq!(Step::Fraction(0.1).count(106, 15), 10);
+        assert_eq!(Step::Fraction(0.1).count(9, 5), 1);
+        let cfg = GlrfeConfig { keep: 15, ..GlrfeConfig::default() };
+        assert_eq!(round_count(106, &cfg), 92);
+        let cfg = GlrfeConfig { keep: 15, step: Step::Fraction(0.5), ..GlrfeConfig::default() };
+        // 106 -> 53 -> 27 -> 15 (capped), then the scoring round.
+        assert_eq!(round_count(106, &cfg), 4);
+    }
+}

@@ -1,0 +1,163 @@
+//! The fitted pipeline and its cross-validation.
+//!
+//! A pipeline is everything fitted to training rows: the z-score scaler, the balancing, the
+//! feature selection (optional) and the final network. [`fit`] fits all of it on the rows it is
+//! given and nothing else, so [`cross_validate`] can fit it inside each training fold and test
+//! on the untouched fold: no statistic of a test row ever reaches the model that scores it.
+//!
+//! Folds run in parallel with rayon; each fold's random streams are derived from the master seed
+//! and the fold's identity, and results are collected in fold order, so the output does not
+//! depend on the number of threads.
+
+use rayon::prelude::*;
+
+use crate::data::Dataset;
+use crate::error::{Error, Result};
+use crate::eval::{self, Fold, Metrics, Summary};
+use crate::matrix::Matrix;
+use crate::nn::{self, Mlp, TrainConfig};
+use crate::preprocess::Scaler;
+use crate::rng::Stream;
+use crate::select::{self, Balance, GlrfeConfig, OnRound, Selection};
+
+/// What to fit on training rows.
+#[derive(Clone, Debug)]
+pub struct PipelineConfig {
+    pub balance: Balance,
+    /// Run GL-RFE on the training rows first; `None` uses all given features.
+    pub selection: Option<GlrfeConfig>,
+    /// The final network.
+    pub train: TrainConfig,
+}
+
+/// A pipeline fitted on some training rows.
+#[derive(Clone, Debug)]
+pub struct Fitted {
+    /// Columns of the input table the model uses, in model input order.
+    pub features: Vec<usize>,
+    /// Scaler over `features`.
+    pub scaler: Scaler,
+    pub model: Mlp,
+    pub selection: Option<Selection>,
+    /// Mean training loss of the final network's last epoch.
+    pub train_loss: f64,
+}
+
+impl Fitted {
+    /// P(class 1) for raw rows of the full input table.
+    pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
+        let xs = self.scaler.transform(&x.select_cols(&self.features));
+        self.model.predict_proba(&xs)
+    }
+}
+
+/// Fit the pipeline on raw rows `x` (all columns of the table) with labels `y`.
+///
+/// `features` restricts the columns considered; `task` identifies the fit among others under
+/// the same seed (e.g. `[repeat, fold]`).
+pub fn fit(
+    x: &Matrix,
+    y: &[usize],
+    features: &[usize],
+    cfg: &PipelineConfig,
+    seed: u64,
+    task: &[u64],
+    on_round: Option<OnRound<'_>>,
+) -> Result<Fitted> {
+    let (features, selection) = match &cfg.selection {
+        Some(sel) => {
+            let s = select::glrfe(&x.select_cols(features), y, sel, seed, task, on_round)?;
+            let s = s.remap(features);
+            (s.kept.clone(), Some(s))
+        }
+        None => (features.to_vec(), None),
+    };
+
+    // The final network sees the kept columns only, scaled and balanced afresh on these rows.
+    let xk = x.select_cols(&features);
+    let mut rng = Stream::derive(seed, "final-smote", task);
+    let (scaler, xb, yb, _) = select::prepare(&xk, y, cfg.balance, &mut rng)?;
+    let mut rng = Stream::derive(seed, "final-train", task);
+    let (model, report) = nn::train(&xb, &yb, None, &cfg.train, &mut rng)
+        .map_err(|e| Error::run(format!("final model: {}", e.message())))?;
+    let train_loss = report.epoch_loss.last().copied().unwrap_or(f64::NAN);
+    Ok(Fitted { features, scaler, model, selection, train_loss })
+}
+
+/// The outcome of one fold.
+#[derive(Clone, Debug)]
+pub struct FoldResult {
+    pub repeat: usize,
+    pub fold: usize,
+    /// Test rows (indices into the table), their labels and predicted P(class 1).
+    pub test: Vec<usize>,
+    pub y: Vec<usize>,
+    pub p: Vec<f64>,
+    pub metrics: Metrics,
+    /// The features the fold's model used.
+    pub features: Vec<usize>,
+    pub selection: Option<Selection>,
+}
+
+/// The outcome of a cross-validation.
+#[derive(Clone, Debug)]
+pub struct CvReport {
+    pub folds: Vec<FoldResult>,
+    /// Mean and sd over folds of each metric, in `Metrics::NAMES` order.
+    pub summary: Vec<(&'static str, Summary)>,
+    /// Metrics of all out-of-fold predictions pooled.
+    pub pooled: Metrics,
+}
+
+/// Stratified k-fold cross-validation (`repeats` reshuffles) of the pipeline on `data`,
+/// considering the columns `features`. Everything is fitted inside each training fold.
+pub fn cross_validate(
+    data: &Dataset,
+    features: &[usize],
+    cfg: &PipelineConfig,
+    k: usize,
+    repeats: usize,
+    seed: u64,
+    on_fold: Option<OnRound<'_>>,
+) -> Result<CvReport> {
+    let folds = eval::stratified_folds(&data.y, k, repeats, seed)?;
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<FoldResult> = folds
+        .par_iter()
+        .map(|f: &Fold| {
+            let task = [f.repeat as u64, f.fold as u64];
+            let y_train: Vec<usize> = f.train.iter().map(|&i| data.y[i]).collect();
+            let fitted = fit(&data.x.select_rows(&f.train), &y_train, features, cfg, seed, &task, None)
+                .map_err(|e| fold_context(e, f))?;
+            let p = fitted.predict_proba(&data.x.select_rows(&f.test));
+            let y: Vec<usize> = f.test.iter().map(|&i| data.y[i]).collect();
+            if let Some(cb) = on_fold {
+                let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                cb(n, folds.len());
+            }
+            Ok(FoldResult {
+                repeat: f.repeat,
+                fold: f.fold,
+                metrics: Metrics::compute(&y, &p),
+                test: f.test.clone(),
+                y,
+                p,
+                features: fitted.features,
+                selection: fitted.selection,
+            })
+        })
+        .collect::<Result<_>>()?;
+    let metrics: Vec<Metrics> = results.iter().map(|r| r.metrics.clone()).collect();
+    let pooled_input: Vec<(Vec<usize>, Vec<f64>)> =
+        results.iter().map(|r| (r.y.clone(), r.p.clone())).collect();
+    Ok(CvReport {
+        summary: eval::summarize_metrics(&metrics),
+        pooled: eval::pooled(&pooled_input),
+        folds: results,
+    })
+}
+
+fn fold_context(e: Error, f: &Fold) -> Error {
+    let msg = format!("repeat {}, fold {}: {}", f.repeat + 1, f.fold + 1, e.message());
+    Error::new(e.kind(), msg)
+}
