@@ -314,6 +314,18 @@ impl Table {
             .at_line(1));
         }
 
+        // The csv reader's own line count leaves out blank lines, and a record's byte offset
+        // points before the blank lines that precede it. So lines are counted here: skip line
+        // breaks from the offset, then the line is one more than the newlines before.
+        let newlines: Vec<usize> =
+            text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i).collect();
+        let line_of = |byte: u64| {
+            let start = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
+            let skip = text.as_bytes()[start..].iter().take_while(|&&b| b == b'\n' || b == b'\r');
+            let first = start + skip.count();
+            newlines.partition_point(|&i| i < first) as u64 + 1
+        };
+
         let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(text));
         let mut reader = csv::ReaderBuilder::new()
             .has_headers(false)
@@ -328,11 +340,11 @@ impl Table {
                 let mut err =
                     Error::input(format!("cannot parse the file as CSV ({e})")).in_file(path);
                 if let Some(pos) = e.position() {
-                    err = err.at_line(pos.line());
+                    err = err.at_line(line_of(pos.byte()));
                 }
                 err
             })?;
-            let line = record.position().map_or(0, |p| p.line());
+            let line = record.position().map_or(0, |p| line_of(p.byte()));
 
             // A line of blanks only is not a row (empty lines the csv reader skips itself).
             if record.len() == 1 && record[0].trim().is_empty() {
@@ -697,8 +709,8 @@ impl LabelMap {
                     return Mapped::LeftOut(format!("label '{v}' marks a missing value"));
                 }
                 match v.parse::<f64>() {
-                    Ok(x) if x == 0.0 => Mapped::Class(0),
-                    Ok(x) if x == 1.0 => Mapped::Class(1),
+                    Ok(0.0) => Mapped::Class(0),
+                    Ok(1.0) => Mapped::Class(1),
                     _ => Mapped::Invalid,
                 }
             }
