@@ -84,8 +84,9 @@ fn derived_pmtoolbox_table_with_binary_label() {
     // File order, and values parsed exactly (including E-notation).
     assert_eq!(ds.ids.first().map(String::as_str), Some("LUNG1-001"));
     assert_eq!(ds.ids.last().map(String::as_str), Some("LUNG1-350"));
-    assert_eq!(ds.x.get(0, 0), 0.73265825708990295);
-    assert_eq!(ds.x.get(0, 99), 1.9634308892201699E-4);
+    // The cells' text as in the file, parsed by the standard library.
+    assert_eq!(ds.x.get(0, 0), "0.73265825708990295".parse::<f64>().unwrap());
+    assert_eq!(ds.x.get(0, 99), "1.9634308892201699E-4".parse::<f64>().unwrap());
     assert_eq!(ds.y[0], 1);
 
     assert_eq!(summary.rows_read, 144);
