@@ -314,9 +314,9 @@ fn row_weights_scale_rows_of_the_input_gradient() {
     let total: f64 = w.iter().sum();
     let rows = case.mlp.row_input_gradients(&case.x, &case.y);
     let batch = case.mlp.gradients(&case.x, &case.y, Some(w)).input;
-    for i in 0..4 {
+    for (i, &wi) in w.iter().enumerate() {
         for j in 0..3 {
-            let expected = w[i] / total * rows.get(i, j);
+            let expected = wi / total * rows.get(i, j);
             assert!(relative_error(batch.get(i, j), expected) < 1e-12);
         }
     }
