@@ -14,7 +14,12 @@
 //! The dense kernels are plain loops over contiguous slices with a fixed number of independent
 //! accumulators, so that LLVM vectorises them with the baseline instruction set while the order
 //! of every floating-point sum is fixed by the source. There is no run-time CPU feature detection
-//! and no fused multiply-add, so a given build gives bit-identical results on any x86-64 machine.
+//! and no fused multiply-add, so a given build gives bit-identical results on any x86-64 machine,
+//! with one exception: `exp` and `ln` in the softmax come from the platform's libm, and glibc
+//! chooses an FMA or a non-FMA variant of them at run time. These are not guaranteed correctly
+//! rounded, so two machines may in rare cases differ in a last bit there, and training then
+//! amplifies it. TODO: a fixed-order `exp`/`ln` of our own would close this gap; it is not
+//! written yet because it needs its own accuracy tests.
 //!
 //! Training preallocates one [`Workspace`] (activations and gradients for a batch) and the Adam
 //! moments, and reuses them for every batch: nothing is allocated inside the epoch loop.
@@ -119,13 +124,41 @@ fn dot(a: &[f64], b: &[f64]) -> f64 {
     ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
 }
 
-/// `y += alpha * x`, element by element (each element is independent, so any vector width
-/// gives the same bits).
-#[inline]
-fn axpy(y: &mut [f64], alpha: f64, x: &[f64]) {
-    debug_assert_eq!(y.len(), x.len());
-    for (yi, &xi) in y.iter_mut().zip(x) {
-        *yi += alpha * xi;
+/// `out[j] = sum_k coeff[k * stride] * rows[k * len + j]` with `len = out.len()`, the sum over `k`
+/// in increasing order starting from 0: a linear combination of the rows of a row-major
+/// matrix.
+///
+/// Each element is its own chain of adds, so the result does not depend on the vector width.
+/// The loop walks `out` in blocks of [`LANES`] columns kept in registers across all rows,
+/// instead of loading and storing the whole of `out` once per row.
+fn combine_rows(out: &mut [f64], coeff: &[f64], stride: usize, rows: &[f64]) {
+    let len = out.len();
+    let count = rows.len() / len;
+    debug_assert!(count == 0 || coeff.len() > (count - 1) * stride);
+
+    let mut start = 0;
+    for block in out.chunks_mut(LANES) {
+        let width = block.len();
+        let mut acc = [0.0f64; LANES];
+        if let Ok(block) = <&mut [f64; LANES]>::try_from(&mut *block) {
+            for k in 0..count {
+                let c = coeff[k * stride];
+                let r: &[f64; LANES] = rows[k * len + start..][..LANES].try_into().unwrap();
+                for (a, &v) in acc.iter_mut().zip(r) {
+                    *a += c * v;
+                }
+            }
+            *block = acc;
+        } else {
+            for k in 0..count {
+                let c = coeff[k * stride];
+                for (a, &v) in acc.iter_mut().zip(&rows[k * len + start..][..width]) {
+                    *a += c * v;
+                }
+            }
+            block.copy_from_slice(&acc[..width]);
+        }
+        start += width;
     }
 }
 
@@ -171,23 +204,15 @@ fn dense_backward(
     if let Some(dparams) = dparams {
         // dW row o = sum_b dout[b, o] * inp row b; db[o] = sum_b dout[b, o].
         for (o, dw_row) in dparams.weight.chunks_exact_mut(ni).enumerate() {
-            dw_row.fill(0.0);
-            let mut db = 0.0;
-            for (dout_row, inp_row) in dout.chunks_exact(no).zip(inp.chunks_exact(ni)) {
-                axpy(dw_row, dout_row[o], inp_row);
-                db += dout_row[o];
-            }
-            dparams.bias[o] = db;
+            combine_rows(dw_row, &dout[o..], no, inp);
+            dparams.bias[o] = dout.chunks_exact(no).fold(0.0, |db, row| db + row[o]);
         }
     }
 
     if let Some(dinp) = dinp {
         // dinp row b = sum_o dout[b, o] * W row o.
         for (dinp_row, dout_row) in dinp.chunks_exact_mut(ni).zip(dout.chunks_exact(no)) {
-            dinp_row.fill(0.0);
-            for (o, &g) in dout_row.iter().enumerate() {
-                axpy(dinp_row, g, layer.weight_row(o));
-            }
+            combine_rows(dinp_row, dout_row, 1, &layer.weight);
         }
     }
 }
