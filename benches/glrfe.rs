@@ -21,7 +21,8 @@ fn weights(inputs: usize, cfg: &TrainConfig) -> usize {
 }
 
 fn main() {
-    let table = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/synthetic/radiomics_synthetic.csv");
+    let table =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/synthetic/radiomics_synthetic.csv");
     let opts = LoadOptions { label: Some("stage".into()), ..LoadOptions::default() };
     let (data, _) = data::load(&table, &opts).expect("the bundled table loads");
     let cfg = TrainConfig::default();

@@ -53,11 +53,8 @@ impl ModelFile {
             .layers()
             .iter()
             .map(|l| {
-                let rows: Vec<Value> = l
-                    .weight
-                    .chunks(l.inputs)
-                    .map(|r| Value::from(r.to_vec()))
-                    .collect();
+                let rows: Vec<Value> =
+                    l.weight.chunks(l.inputs).map(|r| Value::from(r.to_vec())).collect();
                 Value::object()
                     .field("weight", Value::from(rows))
                     .field("bias", Value::from(l.bias.clone()))
@@ -201,7 +198,13 @@ impl ModelFile {
         let mlp = Mlp::from_layers(dense).map_err(|e| bad(e.message().to_string()))?;
         let training = v.get("training").cloned().unwrap_or(Value::Null);
         let zero_variance = Vec::new();
-        Ok(ModelFile { features, classes, scaler: Scaler { mean, std, zero_variance }, mlp, training })
+        Ok(ModelFile {
+            features,
+            classes,
+            scaler: Scaler { mean, std, zero_variance },
+            mlp,
+            training,
+        })
     }
 }
 

@@ -127,8 +127,9 @@ pub fn cross_validate(
         .map(|f: &Fold| {
             let task = [f.repeat as u64, f.fold as u64];
             let y_train: Vec<usize> = f.train.iter().map(|&i| data.y[i]).collect();
-            let fitted = fit(&data.x.select_rows(&f.train), &y_train, features, cfg, seed, &task, None)
-                .map_err(|e| fold_context(e, f))?;
+            let fitted =
+                fit(&data.x.select_rows(&f.train), &y_train, features, cfg, seed, &task, None)
+                    .map_err(|e| fold_context(e, f))?;
             let p = fitted.predict_proba(&data.x.select_rows(&f.test));
             let y: Vec<usize> = f.test.iter().map(|&i| data.y[i]).collect();
             if let Some(cb) = on_fold {
@@ -147,7 +148,7 @@ pub fn cross_validate(
             })
         })
         .collect::<Result<_>>()?;
-    let metrics: Vec<Metrics> = results.iter().map(|r| r.metrics.clone()).collect();
+    let metrics: Vec<Metrics> = results.iter().map(|r| r.metrics).collect();
     let pooled_input: Vec<(Vec<usize>, Vec<f64>)> =
         results.iter().map(|r| (r.y.clone(), r.p.clone())).collect();
     Ok(CvReport {

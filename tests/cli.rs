@@ -5,7 +5,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-const TABLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/synthetic/radiomics_synthetic.csv");
+const TABLE: &str =
+    concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/synthetic/radiomics_synthetic.csv");
 
 fn glrfe(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_glrfe")).args(args).output().expect("the binary runs")
@@ -28,7 +29,8 @@ fn scratch(name: &str) -> PathBuf {
 }
 
 /// Quick settings: the point of these tests is behaviour, not accuracy.
-const FAST: &[&str] = &["--label", "stage", "--epochs", "15", "--step", "0.3", "--keep", "10", "--quiet"];
+const FAST: &[&str] =
+    &["--label", "stage", "--epochs", "15", "--step", "0.3", "--keep", "10", "--quiet"];
 
 #[test]
 fn select_is_byte_identical_on_one_and_two_threads() {
@@ -60,8 +62,7 @@ fn select_prints_a_ranking_of_every_feature() {
     let text = stdout(&o);
     let mut lines = text.lines();
     assert_eq!(lines.next(), Some("rank,feature,eliminated_in_round,importance"));
-    let rows: Vec<Vec<String>> =
-        lines.map(|l| l.split(',').map(String::from).collect()).collect();
+    let rows: Vec<Vec<String>> = lines.map(|l| l.split(',').map(String::from).collect()).collect();
     assert_eq!(rows.len(), 106);
     for (i, r) in rows.iter().enumerate() {
         assert_eq!(r[0], (i + 1).to_string());
@@ -86,8 +87,17 @@ fn evaluate_uses_the_kept_features_of_a_ranking() {
     let ranking = sel.join("ranking.csv");
     let ev = dir.join("ev");
     let o = glrfe(&[
-        "evaluate", TABLE, "--label", "stage", "--use", ranking.to_str().unwrap(), "--epochs", "30",
-        "--quiet", "--out", ev.to_str().unwrap(),
+        "evaluate",
+        TABLE,
+        "--label",
+        "stage",
+        "--use",
+        ranking.to_str().unwrap(),
+        "--epochs",
+        "30",
+        "--quiet",
+        "--out",
+        ev.to_str().unwrap(),
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
@@ -125,7 +135,14 @@ fn bad_input_exits_2_with_the_file_named_and_writes_nothing() {
     let dir = scratch("bad-input");
     let missing = dir.join("nope.csv");
     let out = dir.join("out");
-    let o = glrfe(&["select", missing.to_str().unwrap(), "--label", "stage", "--out", out.to_str().unwrap()]);
+    let o = glrfe(&[
+        "select",
+        missing.to_str().unwrap(),
+        "--label",
+        "stage",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
     assert!(err.starts_with("glrfe: error: ") && err.contains("nope.csv"), "{err}");
@@ -147,24 +164,41 @@ fn train_then_explain_gives_raw_input_gradients() {
     let dir = scratch("explain");
     let model = dir.join("model.json");
     let o = glrfe(&[
-        "train", TABLE, "--label", "stage", "--use-features",
-        "original_shape_MeshVolume,original_firstorder_Mean,original_glcm_Contrast", "--epochs", "20",
-        "--model", model.to_str().unwrap(), "--quiet",
+        "train",
+        TABLE,
+        "--label",
+        "stage",
+        "--use-features",
+        "original_shape_MeshVolume,original_firstorder_Mean,original_glcm_Contrast",
+        "--epochs",
+        "20",
+        "--model",
+        model.to_str().unwrap(),
+        "--quiet",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = fs::read_to_string(&model).unwrap();
     assert!(text.contains("\"format\": \"glrfe-model\""));
-    let o = glrfe(&["explain", "--model", model.to_str().unwrap(), TABLE, "--label", "stage", "--quiet"]);
+    let o = glrfe(&[
+        "explain",
+        "--model",
+        model.to_str().unwrap(),
+        TABLE,
+        "--label",
+        "stage",
+        "--quiet",
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let out = stdout(&o);
     let mut lines = out.lines();
     assert_eq!(
         lines.next(),
-        Some("id,label,loss,p_positive,original_shape_MeshVolume,original_firstorder_Mean,original_glcm_Contrast")
+        Some(
+            "id,label,loss,p_positive,original_shape_MeshVolume,original_firstorder_Mean,original_glcm_Contrast"
+        )
     );
-    let rows: Vec<Vec<f64>> = lines
-        .map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect())
-        .collect();
+    let rows: Vec<Vec<f64>> =
+        lines.map(|l| l.split(',').skip(1).map(|v| v.parse().unwrap()).collect()).collect();
     assert_eq!(rows.len(), 420);
     for r in &rows {
         let (label, loss, p) = (r[0], r[1], r[2]);

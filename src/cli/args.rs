@@ -91,9 +91,9 @@ impl Command {
                 }
                 (Some(_), Some(v)) => v,
                 (Some(meta), None) => {
-                    let v = argv.get(i).ok_or_else(|| {
-                        Error::usage(format!("--{name} needs a value ({meta})"))
-                    })?;
+                    let v = argv
+                        .get(i)
+                        .ok_or_else(|| Error::usage(format!("--{name} needs a value ({meta})")))?;
                     i += 1;
                     v.clone()
                 }
@@ -145,7 +145,9 @@ impl Parsed {
     /// A comma-separated list (empty items dropped).
     pub fn list(&self, name: &str) -> Vec<String> {
         self.get(name)
-            .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect())
+            .map(|v| {
+                v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(String::from).collect()
+            })
             .unwrap_or_default()
     }
 

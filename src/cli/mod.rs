@@ -129,8 +129,10 @@ fn top_help() -> String {
     for c in commands() {
         s.push_str(&format!("  {:<10} {}\n", c.name, c.about));
     }
-    s.push_str("\nRun 'glrfe COMMAND --help' for a command's options. Exit codes: 0 success, \
-                1 a run that failed, 2 bad usage or input.\n");
+    s.push_str(
+        "\nRun 'glrfe COMMAND --help' for a command's options. Exit codes: 0 success, \
+                1 a run that failed, 2 bad usage or input.\n",
+    );
     s
 }
 
@@ -256,7 +258,12 @@ impl Context {
             .field("rows_used", summary.rows_read - summary.left_out.len())
             .field("rows_left_out", summary.left_out.len())
             .field("features", summary.features)
-            .field("class_counts", Value::from(summary.class_counts.iter().map(|&c| Value::from(c)).collect::<Vec<_>>()))
+            .field(
+                "class_counts",
+                Value::from(
+                    summary.class_counts.iter().map(|&c| Value::from(c)).collect::<Vec<_>>(),
+                ),
+            )
             .build())
     }
 
@@ -303,10 +310,9 @@ fn train_config(args: &Parsed) -> Result<TrainConfig> {
         .list("hidden")
         .iter()
         .map(|h| {
-            h.parse::<usize>()
-                .ok()
-                .filter(|&w| w > 0)
-                .ok_or_else(|| Error::usage(format!("--hidden width '{h}' must be a positive integer")))
+            h.parse::<usize>().ok().filter(|&w| w > 0).ok_or_else(|| {
+                Error::usage(format!("--hidden width '{h}' must be a positive integer"))
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     let batch = match args.get("batch") {
@@ -395,13 +401,20 @@ fn ranking_csv(data: &Dataset, sel: &Selection) -> String {
     let mut s = String::from("rank,feature,eliminated_in_round,importance\n");
     for r in &sel.ranking {
         let round = r.eliminated_in_round.map(|k| k.to_string()).unwrap_or_default();
-        s.push_str(&format!("{},{},{},{}\n", r.rank, csv_field(&data.names[r.feature]), round, r.importance));
+        s.push_str(&format!(
+            "{},{},{},{}\n",
+            r.rank,
+            csv_field(&data.names[r.feature]),
+            round,
+            r.importance
+        ));
     }
     s
 }
 
 fn selection_json(data: &Dataset, sel: &Selection) -> Value {
-    let names = |idx: &[usize]| Value::from(idx.iter().map(|&j| data.names[j].clone()).collect::<Vec<_>>());
+    let names =
+        |idx: &[usize]| Value::from(idx.iter().map(|&j| data.names[j].clone()).collect::<Vec<_>>());
     let rounds: Vec<Value> = sel
         .rounds
         .iter()
@@ -418,7 +431,10 @@ fn selection_json(data: &Dataset, sel: &Selection) -> Value {
                             .iter()
                             .zip(&r.importance)
                             .map(|(&f, &v)| {
-                                Value::object().field("feature", data.names[f].clone()).field("importance", v).build()
+                                Value::object()
+                                    .field("feature", data.names[f].clone())
+                                    .field("importance", v)
+                                    .build()
                             })
                             .collect::<Vec<_>>(),
                     ),
@@ -430,7 +446,10 @@ fn selection_json(data: &Dataset, sel: &Selection) -> Value {
                         r.candidate_loss
                             .iter()
                             .map(|&(f, l)| {
-                                Value::object().field("feature", data.names[f].clone()).field("loss", l).build()
+                                Value::object()
+                                    .field("feature", data.names[f].clone())
+                                    .field("loss", l)
+                                    .build()
                             })
                             .collect::<Vec<_>>(),
                     ),
@@ -463,7 +482,7 @@ fn cmd_select(ctx: &Context, args: &Parsed) -> Result<()> {
 }
 
 /// The columns to use: from `--use RANKING.csv` (its kept rows), `--use-features`, or all.
-fn chosen_features(data: &Dataset, args: &Parsed) -> Result<Vec<usize>> {
+fn chosen_features(ctx: &Context, data: &Dataset, args: &Parsed) -> Result<Vec<usize>> {
     let names: Vec<String> = match (args.get("use"), args.get("use-features")) {
         (Some(_), Some(_)) => {
             return Err(Error::usage("give either --use or --use-features, not both"));
@@ -482,7 +501,7 @@ fn chosen_features(data: &Dataset, args: &Parsed) -> Result<Vec<usize>> {
             "the table has no feature column {}; check --features and the names",
             missing.join(", ")
         ))
-        .in_file(&ctx_table_hint(args)));
+        .in_file(&ctx.table));
     }
     let mut idx = Vec::new();
     for n in &names {
@@ -493,10 +512,6 @@ fn chosen_features(data: &Dataset, args: &Parsed) -> Result<Vec<usize>> {
         idx.push(j);
     }
     Ok(idx)
-}
-
-fn ctx_table_hint(args: &Parsed) -> String {
-    args.positionals.first().cloned().unwrap_or_default()
 }
 
 /// The kept features of a ranking CSV written by `select`: rows with an empty
@@ -515,7 +530,8 @@ fn kept_from_ranking(path: &Path) -> Result<Vec<String>> {
     let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
     let mut kept = Vec::new();
     for (i, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| Error::input(format!("{e}")).in_file(path).at_line(i as u64 + 2))?;
+        let rec =
+            rec.map_err(|e| Error::input(format!("{e}")).in_file(path).at_line(i as u64 + 2))?;
         if rec.len() != 4 {
             return Err(Error::input(format!("expected 4 fields, found {}", rec.len()))
                 .in_file(path)
@@ -548,7 +564,7 @@ fn metrics_table(report: &CvReport) -> String {
 fn metrics_json(m: &Metrics) -> Value {
     let mut o = Value::object();
     for (name, v) in Metrics::NAMES.iter().zip(m.values()) {
-        o = o.field(name, v);
+        o = o.field(*name, v);
     }
     let c = m.confusion;
     o.field(
@@ -562,12 +578,13 @@ fn metrics_json(m: &Metrics) -> Value {
 }
 
 fn cmd_evaluate(ctx: &Context, args: &Parsed) -> Result<()> {
-    let cfg = PipelineConfig { balance: balance(args)?, selection: None, train: train_config(args)? };
+    let cfg =
+        PipelineConfig { balance: balance(args)?, selection: None, train: train_config(args)? };
     let folds: usize = args.value("folds")?;
     let repeats: usize = args.value("repeats")?;
     let out = out_dir(args)?;
     let (data, summary) = load(ctx, args)?;
-    let features = chosen_features(&data, args)?;
+    let features = chosen_features(ctx, &data, args)?;
     let on_fold = |done: usize, total: usize| ctx.progress.update("folds", done, total);
     let report =
         pipeline::cross_validate(&data, &features, &cfg, folds, repeats, ctx.seed, Some(&on_fold))?;
@@ -597,20 +614,25 @@ fn cmd_evaluate(ctx: &Context, args: &Parsed) -> Result<()> {
         let mut summary_json = Value::object();
         for (name, s) in &report.summary {
             summary_json = summary_json.field(
-                name,
+                *name,
                 Value::object().field("mean", s.mean).field("sd", s.sd).field("n", s.n).build(),
             );
         }
         let doc = Value::object()
             .field("provenance", ctx.provenance(args, &summary)?)
-            .field("features", Value::from(features.iter().map(|&j| data.names[j].clone()).collect::<Vec<_>>()))
+            .field(
+                "features",
+                Value::from(features.iter().map(|&j| data.names[j].clone()).collect::<Vec<_>>()),
+            )
             .field("folds", folds)
             .field("repeats", repeats)
             .field("summary", summary_json.build())
             .field("pooled", metrics_json(&report.pooled))
             .field(
                 "per_fold",
-                Value::from(report.folds.iter().map(|f| metrics_json(&f.metrics)).collect::<Vec<_>>()),
+                Value::from(
+                    report.folds.iter().map(|f| metrics_json(&f.metrics)).collect::<Vec<_>>(),
+                ),
             )
             .build();
         out.write("evaluation.json", &doc.to_pretty())?;
@@ -629,16 +651,16 @@ fn cmd_evaluate(ctx: &Context, args: &Parsed) -> Result<()> {
 }
 
 fn cmd_train(ctx: &Context, args: &Parsed) -> Result<()> {
-    let model_path = PathBuf::from(
-        args.get("model").ok_or_else(|| Error::usage("'train' needs --model FILE"))?,
-    );
+    let model_path =
+        PathBuf::from(args.get("model").ok_or_else(|| Error::usage("'train' needs --model FILE"))?);
     if model_path == ctx.table {
         return Err(Error::usage("--model must not be the input table"));
     }
-    let cfg = PipelineConfig { balance: balance(args)?, selection: None, train: train_config(args)? };
+    let cfg =
+        PipelineConfig { balance: balance(args)?, selection: None, train: train_config(args)? };
     let out = out_dir(args)?;
     let (data, summary) = load(ctx, args)?;
-    let features = chosen_features(&data, args)?;
+    let features = chosen_features(ctx, &data, args)?;
     let fitted = pipeline::fit(&data.x, &data.y, &features, &cfg, ctx.seed, &[], None)?;
     let p = fitted.predict_proba(&data.x);
     let training = Value::object()
@@ -660,12 +682,17 @@ fn cmd_train(ctx: &Context, args: &Parsed) -> Result<()> {
         out.finish()?;
     }
     output::write_file_atomically(&model_path, &text)?;
-    ctx.note(&format!("model with {} features written to {}", model.features.len(), model_path.display()));
+    ctx.note(&format!(
+        "model with {} features written to {}",
+        model.features.len(),
+        model_path.display()
+    ));
     Ok(())
 }
 
 fn read_model(args: &Parsed) -> Result<ModelFile> {
-    let path = PathBuf::from(args.get("model").ok_or_else(|| Error::usage("--model FILE is required"))?);
+    let path =
+        PathBuf::from(args.get("model").ok_or_else(|| Error::usage("--model FILE is required"))?);
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Error::input(format!("cannot read the model file: {e}")).in_file(&path))?;
     ModelFile::from_json_text(&text).map_err(|e| e.in_file(&path))
@@ -675,21 +702,19 @@ fn cmd_explain(ctx: &Context, args: &Parsed) -> Result<()> {
     let model = read_model(args)?;
     let out = out_dir(args)?;
     let (data, _) = load(ctx, args)?;
-    let idx: Vec<usize> = model
-        .features
-        .iter()
-        .map(|n| data.feature_index(n))
-        .collect::<Option<_>>()
-        .ok_or_else(|| {
-            let missing: Vec<&str> = model
-                .features
-                .iter()
-                .filter(|n| data.feature_index(n).is_none())
-                .map(String::as_str)
-                .collect();
-            Error::input(format!("the table lacks model features: {}", missing.join(", ")))
-                .in_file(&ctx.table)
-        })?;
+    let idx: Vec<usize> =
+        model.features.iter().map(|n| data.feature_index(n)).collect::<Option<_>>().ok_or_else(
+            || {
+                let missing: Vec<&str> = model
+                    .features
+                    .iter()
+                    .filter(|n| data.feature_index(n).is_none())
+                    .map(String::as_str)
+                    .collect();
+                Error::input(format!("the table lacks model features: {}", missing.join(", ")))
+                    .in_file(&ctx.table)
+            },
+        )?;
     let x = data.x.select_cols(&idx);
     let xs = model.scaler.transform(&x);
     let grads = model.mlp.row_input_gradients(&xs, &data.y);
@@ -700,10 +725,10 @@ fn cmd_explain(ctx: &Context, args: &Parsed) -> Result<()> {
         s.push_str(&csv_field(f));
     }
     s.push('\n');
-    for i in 0..data.n() {
+    for (i, p) in p.iter().enumerate() {
         let row = xs.select_rows(&[i]);
         let loss = model.mlp.loss(&row, &data.y[i..=i], None);
-        s.push_str(&format!("{},{},{loss},{}", csv_field(&data.ids[i]), data.y[i], p[i]));
+        s.push_str(&format!("{},{},{loss},{p}", csv_field(&data.ids[i]), data.y[i]));
         // dL/dx = dL/dx' / std for the scaled input x' = (x - mean) / std.
         for (g, sd) in grads.row(i).iter().zip(&model.scaler.std) {
             s.push_str(&format!(",{}", g / sd));

@@ -26,7 +26,8 @@ impl OutDir {
         }
         let name = target.file_name().map(|n| n.to_string_lossy().into_owned());
         let name = name.ok_or_else(|| Error::usage("--out must name a folder"))?;
-        let parent = target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        let parent =
+            target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
         if !parent.is_dir() {
             return Err(Error::usage(format!(
                 "the parent folder of --out {} does not exist",
@@ -34,17 +35,17 @@ impl OutDir {
             )));
         }
         let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
-        fs::create_dir_all(&staging).map_err(|e| {
-            Error::output(format!("cannot create {}: {e}", staging.display()))
-        })?;
+        fs::create_dir_all(&staging)
+            .map_err(|e| Error::output(format!("cannot create {}: {e}", staging.display())))?;
         Ok(OutDir { target: target.to_path_buf(), staging, force })
     }
 
     /// Write one file of the result.
     pub fn write(&self, name: &str, contents: &str) -> Result<()> {
         let path = self.staging.join(name);
-        fs::write(&path, contents)
-            .map_err(|e| Error::output(format!("cannot write {}: {e}", self.target.join(name).display())))
+        fs::write(&path, contents).map_err(|e| {
+            Error::output(format!("cannot write {}: {e}", self.target.join(name).display()))
+        })
     }
 
     /// Move the complete result into place.
@@ -73,10 +74,8 @@ pub fn write_file_atomically(path: &Path, contents: &str) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.partial-{}", std::process::id()));
-    fs::write(&tmp, contents)
-        .and_then(|_| fs::rename(&tmp, path))
-        .map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            Error::output(format!("cannot write {}: {e}", path.display()))
-        })
+    fs::write(&tmp, contents).and_then(|_| fs::rename(&tmp, path)).map_err(|e| {
+        let _ = fs::remove_file(&tmp);
+        Error::output(format!("cannot write {}: {e}", path.display()))
+    })
 }
