@@ -250,7 +250,7 @@ impl Context {
             .field("tool", "glrfe")
             .field("version", env!("CARGO_PKG_VERSION"))
             .field("command", self.command)
-            .field("arguments", Value::from(self.argv.clone()))
+            .field("arguments", Value::from(result_arguments(&self.argv)))
             .field("seed", self.seed)
             .field("settings", settings.build())
             .field("inputs", Value::from(inputs))
@@ -275,6 +275,26 @@ impl Context {
             .build()
             .to_pretty()
     }
+}
+
+/// The command line without the flags that cannot change results (threads, output folder,
+/// --force, --quiet), so that result files of the same run on different thread counts or into
+/// different folders compare byte for byte.
+fn result_arguments(argv: &[String]) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut skip_value = false;
+    for a in argv {
+        if std::mem::take(&mut skip_value) {
+            continue;
+        }
+        let name = a.strip_prefix("--").map(|b| b.split('=').next().unwrap_or(b));
+        match name {
+            Some("threads" | "out") => skip_value = !a.contains('='),
+            Some("force" | "quiet") => {}
+            _ => kept.push(a.clone()),
+        }
+    }
+    kept
 }
 
 fn load_options(args: &Parsed) -> Result<LoadOptions> {
