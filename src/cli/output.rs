@@ -28,12 +28,9 @@ impl OutDir {
         let name = name.ok_or_else(|| Error::usage("--out must name a folder"))?;
         let parent =
             target.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        if !parent.is_dir() {
-            return Err(Error::usage(format!(
-                "the parent folder of --out {} does not exist",
-                target.display()
-            )));
-        }
+        fs::create_dir_all(parent).map_err(|e| {
+            Error::output(format!("cannot create the folder {}: {e}", parent.display()))
+        })?;
         let staging = parent.join(format!(".{name}.partial-{}", std::process::id()));
         fs::create_dir_all(&staging)
             .map_err(|e| Error::output(format!("cannot create {}: {e}", staging.display())))?;
