@@ -18,14 +18,15 @@ use crate::matrix::Matrix;
 use crate::nn::{self, Mlp, TrainConfig};
 use crate::preprocess::Scaler;
 use crate::rng::Stream;
-use crate::select::{self, Balance, GlrfeConfig, OnRound, Selection};
+use crate::select::{self, Balance, OnRound, Selection, Selector};
+use std::sync::Arc;
 
 /// What to fit on training rows.
 #[derive(Clone, Debug)]
 pub struct PipelineConfig {
     pub balance: Balance,
-    /// Run GL-RFE on the training rows first; `None` uses all given features.
-    pub selection: Option<GlrfeConfig>,
+    /// Select features on the training rows first; `None` uses all given features.
+    pub selection: Option<Arc<dyn Selector>>,
     /// The final network.
     pub train: TrainConfig,
 }
@@ -66,7 +67,7 @@ pub fn fit(
 ) -> Result<Fitted> {
     let (features, selection) = match &cfg.selection {
         Some(sel) => {
-            let s = select::glrfe(&x.select_cols(features), y, sel, seed, task, on_round)?;
+            let s = sel.select(&x.select_cols(features), y, seed, task, on_round)?;
             let s = s.remap(features);
             (s.kept.clone(), Some(s))
         }

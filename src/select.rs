@@ -123,6 +123,10 @@ pub struct Round {
     pub validation_loss: f64,
     /// Mean last-epoch training loss over the ensemble.
     pub train_loss: f64,
+    /// With holdout rows given: the ensemble's mean P(class 1) on each, from this round's
+    /// networks (trained on `features`), so a caller can score every feature count along the
+    /// elimination path without training again.
+    pub holdout_p: Vec<f64>,
 }
 
 /// One row of the final ranking.
@@ -162,6 +166,66 @@ impl Selection {
             r.candidate_loss.iter_mut().for_each(|(j, _)| *j = columns[*j]);
         }
         self
+    }
+}
+
+/// A feature selector: ranks the columns of raw training rows and keeps some of them.
+///
+/// Implementations fit everything they need (scaling, balancing, models) on the rows they are
+/// given, so that a caller can run them inside a training fold without leaking the test rows.
+pub trait Selector: Send + Sync + std::fmt::Debug {
+    /// Short name used on the command line and in reports, e.g. `glrfe`.
+    fn name(&self) -> &str;
+
+    /// Rank the columns of raw training rows `x` with labels `y`; `task` identifies the call
+    /// among others under `seed`.
+    fn select(
+        &self,
+        x: &Matrix,
+        y: &[usize],
+        seed: u64,
+        task: &[u64],
+        on_round: Option<OnRound<'_>>,
+    ) -> Result<Selection>;
+}
+
+impl Selector for GlrfeConfig {
+    fn name(&self) -> &str {
+        "glrfe"
+    }
+
+    fn select(
+        &self,
+        x: &Matrix,
+        y: &[usize],
+        seed: u64,
+        task: &[u64],
+        on_round: Option<OnRound<'_>>,
+    ) -> Result<Selection> {
+        glrfe(x, y, self, seed, task, on_round)
+    }
+}
+
+impl Selection {
+    /// The selection of a one-shot scoring method: features ranked by `score` (higher = more
+    /// important; NaN last; ties to the lower index), the first `keep` kept, the others marked
+    /// as eliminated in round 1.
+    pub fn from_scores(score: &[f64], keep: usize) -> Selection {
+        let key = |v: f64| if v.is_nan() { f64::NEG_INFINITY } else { v };
+        let mut order: Vec<usize> = (0..score.len()).collect();
+        order.sort_by(|&a, &b| key(score[b]).total_cmp(&key(score[a])).then(a.cmp(&b)));
+        let keep = keep.min(score.len());
+        let ranking = order
+            .iter()
+            .enumerate()
+            .map(|(i, &f)| Ranked {
+                feature: f,
+                rank: i + 1,
+                eliminated_in_round: if i < keep { None } else { Some(1) },
+                importance: score[f],
+            })
+            .collect();
+        Selection { kept: order[..keep].to_vec(), ranking, rounds: Vec::new() }
     }
 }
 
@@ -254,6 +318,20 @@ pub fn glrfe(
     task: &[u64],
     on_round: Option<OnRound<'_>>,
 ) -> Result<Selection> {
+    glrfe_scored(x, y, cfg, seed, task, on_round, None)
+}
+
+/// [`glrfe`], also recording each round's predictions on raw `holdout` rows (which must not
+/// be among `x`) in [`Round::holdout_p`].
+pub fn glrfe_scored(
+    x: &Matrix,
+    y: &[usize],
+    cfg: &GlrfeConfig,
+    seed: u64,
+    task: &[u64],
+    on_round: Option<OnRound<'_>>,
+    holdout: Option<&Matrix>,
+) -> Result<Selection> {
     validate(x, y, cfg)?;
     let stream = |purpose: &str, extra: &[u64]| {
         let ids: Vec<u64> = task.iter().chain(extra).copied().collect();
@@ -271,6 +349,7 @@ pub fn glrfe(
     let y_fit: Vec<usize> = fit_rows.iter().map(|&i| y[i]).collect();
     let (scaler, xb, yb, n_real) = prepare(&x_fit, &y_fit, cfg.balance, &mut stream("smote", &[]))?;
     let x_val = scaler.transform(&x.select_rows(&val_rows));
+    let x_holdout = holdout.map(|h| scaler.transform(h));
     let y_val: Vec<usize> = val_rows.iter().map(|&i| y[i]).collect();
     let score_rows = match cfg.importance_rows {
         ImportanceRows::Real => n_real,
@@ -306,6 +385,18 @@ pub fn glrfe(
         importance.iter_mut().for_each(|a| *a *= inv);
         let train_loss = members.iter().map(|(_, l)| l).sum::<f64>() * inv;
 
+        let holdout_p = match &x_holdout {
+            Some(h) => {
+                let h = h.select_cols(&remaining);
+                let mut p = vec![0.0; h.rows()];
+                for (model, _) in &members {
+                    p.iter_mut().zip(model.predict_proba(&h)).for_each(|(a, v)| *a += v);
+                }
+                p.iter_mut().for_each(|a| *a *= inv);
+                p
+            }
+            None => Vec::new(),
+        };
         let mut round = Round {
             round: r,
             features: remaining.clone(),
@@ -314,6 +405,7 @@ pub fn glrfe(
             candidate_loss: Vec::new(),
             validation_loss: f64::NAN,
             train_loss,
+            holdout_p,
         };
         if remaining.len() <= cfg.keep {
             rounds.push(round);

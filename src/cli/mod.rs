@@ -2,8 +2,11 @@
 //! library, prints its result on stdout and, with `--out`, writes result files.
 
 mod args;
+mod evaluate;
+mod model;
 mod output;
 mod progress;
+mod select;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -16,7 +19,7 @@ use glrfe::json::Value;
 use glrfe::model::ModelFile;
 use glrfe::nn::TrainConfig;
 use glrfe::pipeline::{self, CvReport, PipelineConfig};
-use glrfe::select::{self, Balance, GlrfeConfig, ImportanceRows, Selection, Step};
+use glrfe::select::{Balance, GlrfeConfig, ImportanceRows, Step};
 use glrfe::{Error, Result};
 use output::OutDir;
 use progress::Progress;
@@ -73,60 +76,25 @@ const MODEL_OUT: &[Flag] =
     &[opt("model", "FILE", None, "where to write the model file (JSON); required")];
 const MODEL_IN: &[Flag] = &[opt("model", "FILE", None, "model file written by train; required")];
 
-fn commands() -> Vec<Command> {
+/// Every subcommand: its flag table and its entry point.
+fn commands() -> Vec<(Command, Run)> {
     vec![
-        Command {
-            name: "select",
-            usage: "glrfe select TABLE [options]",
-            about: "Rank every feature by GL-RFE on all given rows; prints \
-                    rank,feature,eliminated_in_round,importance as CSV.",
-            groups: vec![
-                ("Data", DATA),
-                ("Selection", SELECTION),
-                ("Network", NETWORK),
-                ("Run", COMMON),
-            ],
-        },
-        Command {
-            name: "evaluate",
-            usage: "glrfe evaluate TABLE [--use RANKING.csv | --use-features A,B] [options]",
-            about: "Stratified k-fold cross-validation of the network on all features or on a \
-                    chosen set; scaling and SMOTE are fitted inside each training fold.",
-            groups: vec![
-                ("Data", DATA),
-                ("Evaluation", EVALUATION),
-                ("Network", NETWORK),
-                ("Run", COMMON),
-            ],
-        },
-        Command {
-            name: "train",
-            usage: "glrfe train TABLE --model FILE [--use RANKING.csv | --use-features A,B]",
-            about: "Fit scaler, balancing and network on all rows and write a model file.",
-            groups: vec![
-                ("Model", MODEL_OUT),
-                ("Data", DATA),
-                ("Features", &EVALUATION[2..]),
-                ("Network", NETWORK),
-                ("Run", COMMON),
-            ],
-        },
-        Command {
-            name: "explain",
-            usage: "glrfe explain --model FILE TABLE [options]",
-            about: "For each row print id,label,loss,p_positive and dLoss/dx for every model \
-                    feature, with respect to the raw (unscaled) value.",
-            groups: vec![("Model", MODEL_IN), ("Data", DATA), ("Run", COMMON)],
-        },
+        (select::command(), select::run),
+        (evaluate::command(), evaluate::run),
+        (model::train_command(), model::train),
+        (model::explain_command(), model::explain),
     ]
 }
+
+/// A subcommand's entry point.
+type Run = fn(&Context, &Parsed) -> Result<()>;
 
 fn top_help() -> String {
     let mut s = String::from(
         "glrfe: gradient-loss recursive feature elimination for radiomics tables\n\n\
          Usage: glrfe COMMAND TABLE [options]\n\nCommands:\n",
     );
-    for c in commands() {
+    for (c, _) in commands() {
         s.push_str(&format!("  {:<10} {}\n", c.name, c.about));
     }
     s.push_str(
@@ -161,7 +129,7 @@ fn dispatch(argv: &[String]) -> Result<()> {
         return Ok(());
     }
     let cmds = commands();
-    let cmd = cmds.iter().find(|c| c.name == name).ok_or_else(|| {
+    let (cmd, run) = cmds.iter().find(|(c, _)| c.name == name).ok_or_else(|| {
         Error::usage(format!("unknown command '{name}'; run 'glrfe --help' for the list"))
     })?;
     let Some(args) = cmd.parse(&argv[1..])? else {
@@ -176,13 +144,7 @@ fn dispatch(argv: &[String]) -> Result<()> {
         let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
     }
     let ctx = Context::new(cmd.name, argv, &args)?;
-    match cmd.name {
-        "select" => cmd_select(&ctx, &args),
-        "evaluate" => cmd_evaluate(&ctx, &args),
-        "train" => cmd_train(&ctx, &args),
-        "explain" => cmd_explain(&ctx, &args),
-        _ => unreachable!("every command in the table is dispatched"),
-    }
+    run(&ctx, &args)
 }
 
 /// What every command needs: the table path, the seed, progress, the settings record.
@@ -415,349 +377,4 @@ fn csv_field(s: &str) -> String {
     } else {
         s.to_string()
     }
-}
-
-fn ranking_csv(data: &Dataset, sel: &Selection) -> String {
-    let mut s = String::from("rank,feature,eliminated_in_round,importance\n");
-    for r in &sel.ranking {
-        let round = r.eliminated_in_round.map(|k| k.to_string()).unwrap_or_default();
-        s.push_str(&format!(
-            "{},{},{},{}\n",
-            r.rank,
-            csv_field(&data.names[r.feature]),
-            round,
-            r.importance
-        ));
-    }
-    s
-}
-
-fn selection_json(data: &Dataset, sel: &Selection) -> Value {
-    let names =
-        |idx: &[usize]| Value::from(idx.iter().map(|&j| data.names[j].clone()).collect::<Vec<_>>());
-    let rounds: Vec<Value> = sel
-        .rounds
-        .iter()
-        .map(|r| {
-            let mut o = Value::object()
-                .field("round", r.round)
-                .field("features_in", r.features.len())
-                .field("train_loss", r.train_loss)
-                .field("eliminated", names(&r.eliminated))
-                .field(
-                    "importance",
-                    Value::from(
-                        r.features
-                            .iter()
-                            .zip(&r.importance)
-                            .map(|(&f, &v)| {
-                                Value::object()
-                                    .field("feature", data.names[f].clone())
-                                    .field("importance", v)
-                                    .build()
-                            })
-                            .collect::<Vec<_>>(),
-                    ),
-                );
-            if !r.candidate_loss.is_empty() {
-                o = o.field("validation_loss", r.validation_loss).field(
-                    "candidate_loss",
-                    Value::from(
-                        r.candidate_loss
-                            .iter()
-                            .map(|&(f, l)| {
-                                Value::object()
-                                    .field("feature", data.names[f].clone())
-                                    .field("loss", l)
-                                    .build()
-                            })
-                            .collect::<Vec<_>>(),
-                    ),
-                );
-            }
-            o.build()
-        })
-        .collect();
-    Value::object().field("kept", names(&sel.kept)).field("rounds", Value::from(rounds)).build()
-}
-
-fn cmd_select(ctx: &Context, args: &Parsed) -> Result<()> {
-    let cfg = glrfe_config(args)?;
-    let out = out_dir(args)?;
-    let (data, summary) = load(ctx, args)?;
-    let on_round = |done: usize, total: usize| ctx.progress.update("GL-RFE rounds", done, total);
-    let sel = select::glrfe(&data.x, &data.y, &cfg, ctx.seed, &[], Some(&on_round))?;
-    let csv = ranking_csv(&data, &sel);
-    if let Some(out) = out {
-        let doc = Value::object()
-            .field("provenance", ctx.provenance(args, &summary)?)
-            .field("selection", selection_json(&data, &sel))
-            .build();
-        out.write("ranking.csv", &csv)?;
-        out.write("selection.json", &doc.to_pretty())?;
-        out.write("timings.json", &ctx.timings("select"))?;
-        out.finish()?;
-    }
-    stdout_text(&csv)
-}
-
-/// The columns to use: from `--use RANKING.csv` (its kept rows), `--use-features`, or all.
-fn chosen_features(ctx: &Context, data: &Dataset, args: &Parsed) -> Result<Vec<usize>> {
-    let names: Vec<String> = match (args.get("use"), args.get("use-features")) {
-        (Some(_), Some(_)) => {
-            return Err(Error::usage("give either --use or --use-features, not both"));
-        }
-        (Some(path), None) => kept_from_ranking(Path::new(path))?,
-        (None, Some(_)) => args.list("use-features"),
-        (None, None) => return Ok((0..data.d()).collect()),
-    };
-    if names.is_empty() {
-        return Err(Error::usage("no features chosen"));
-    }
-    let missing: Vec<&str> =
-        names.iter().filter(|n| data.feature_index(n).is_none()).map(String::as_str).collect();
-    if !missing.is_empty() {
-        return Err(Error::input(format!(
-            "the table has no feature column {}; check --features and the names",
-            missing.join(", ")
-        ))
-        .in_file(&ctx.table));
-    }
-    let mut idx = Vec::new();
-    for n in &names {
-        let j = data.feature_index(n).expect("checked above");
-        if idx.contains(&j) {
-            return Err(Error::usage(format!("feature '{n}' is chosen twice")));
-        }
-        idx.push(j);
-    }
-    Ok(idx)
-}
-
-/// The kept features of a ranking CSV written by `select`: rows with an empty
-/// `eliminated_in_round`, in rank order.
-fn kept_from_ranking(path: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::input(format!("cannot read the ranking: {e}")).in_file(path))?;
-    let mut lines = text.lines();
-    if lines.next().map(str::trim) != Some("rank,feature,eliminated_in_round,importance") {
-        return Err(Error::input(
-            "not a ranking written by 'glrfe select' (header rank,feature,eliminated_in_round,importance)",
-        )
-        .in_file(path)
-        .at_line(1));
-    }
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
-    let mut kept = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let rec =
-            rec.map_err(|e| Error::input(format!("{e}")).in_file(path).at_line(i as u64 + 2))?;
-        if rec.len() != 4 {
-            return Err(Error::input(format!("expected 4 fields, found {}", rec.len()))
-                .in_file(path)
-                .at_line(i as u64 + 2));
-        }
-        if rec[2].trim().is_empty() {
-            kept.push(rec[1].to_string());
-        }
-    }
-    if kept.is_empty() {
-        return Err(Error::input("the ranking marks no feature as kept").in_file(path));
-    }
-    Ok(kept)
-}
-
-fn metrics_table(report: &CvReport) -> String {
-    let mut s = format!("{:<18} {:>8} {:>8} {:>8}\n", "metric", "mean", "sd", "pooled");
-    let pooled = report.pooled.values();
-    for ((name, summary), p) in report.summary.iter().zip(pooled) {
-        s.push_str(&format!("{name:<18} {:>8.4} {:>8.4} {p:>8.4}\n", summary.mean, summary.sd));
-    }
-    let c = report.pooled.confusion;
-    s.push_str(&format!(
-        "confusion (pooled, rows = true class 0/1): [[{}, {}], [{}, {}]]\n",
-        c[0][0], c[0][1], c[1][0], c[1][1]
-    ));
-    s
-}
-
-fn metrics_json(m: &Metrics) -> Value {
-    let mut o = Value::object();
-    for (name, v) in Metrics::NAMES.iter().zip(m.values()) {
-        o = o.field(*name, v);
-    }
-    let c = m.confusion;
-    o.field(
-        "confusion",
-        Value::from(vec![
-            Value::from(vec![c[0][0] as f64, c[0][1] as f64]),
-            Value::from(vec![c[1][0] as f64, c[1][1] as f64]),
-        ]),
-    )
-    .build()
-}
-
-fn cmd_evaluate(ctx: &Context, args: &Parsed) -> Result<()> {
-    let cfg =
-        PipelineConfig { balance: balance(args)?, selection: None, train: train_config(args)? };
-    let folds: usize = args.value("folds")?;
-    let repeats: usize = args.value("repeats")?;
-    let out = out_dir(args)?;
-    let (data, summary) = load(ctx, args)?;
-    let features = chosen_features(ctx, &data, args)?;
-    let on_fold = |done: usize, total: usize| ctx.progress.update("folds", done, total);
-    let report =
-        pipeline::cross_validate(&data, &features, &cfg, folds, repeats, ctx.seed, Some(&on_fold))?;
-    let table = metrics_table(&report);
-    if let Some(out) = out {
-        let mut per_fold = String::from("repeat,fold");
-        for n in Metrics::NAMES {
-            per_fold.push_str(&format!(",{n}"));
-        }
-        per_fold.push('\n');
-        let mut predictions = String::from("id,repeat,fold,label,p_positive\n");
-        for f in &report.folds {
-            per_fold.push_str(&format!("{},{}", f.repeat + 1, f.fold + 1));
-            for v in f.metrics.values() {
-                per_fold.push_str(&format!(",{v}"));
-            }
-            per_fold.push('\n');
-            for ((&i, &y), &p) in f.test.iter().zip(&f.y).zip(&f.p) {
-                predictions.push_str(&format!(
-                    "{},{},{},{y},{p}\n",
-                    csv_field(&data.ids[i]),
-                    f.repeat + 1,
-                    f.fold + 1
-                ));
-            }
-        }
-        let mut summary_json = Value::object();
-        for (name, s) in &report.summary {
-            summary_json = summary_json.field(
-                *name,
-                Value::object().field("mean", s.mean).field("sd", s.sd).field("n", s.n).build(),
-            );
-        }
-        let doc = Value::object()
-            .field("provenance", ctx.provenance(args, &summary)?)
-            .field(
-                "features",
-                Value::from(features.iter().map(|&j| data.names[j].clone()).collect::<Vec<_>>()),
-            )
-            .field("folds", folds)
-            .field("repeats", repeats)
-            .field("summary", summary_json.build())
-            .field("pooled", metrics_json(&report.pooled))
-            .field(
-                "per_fold",
-                Value::from(
-                    report.folds.iter().map(|f| metrics_json(&f.metrics)).collect::<Vec<_>>(),
-                ),
-            )
-            .build();
-        out.write("evaluation.json", &doc.to_pretty())?;
-        out.write("folds.csv", &per_fold)?;
-        out.write("predictions.csv", &predictions)?;
-        out.write("timings.json", &ctx.timings("evaluate"))?;
-        out.finish()?;
-    }
-    stdout_text(&format!(
-        "{}-fold cross-validation x {} repeat(s), {} features, {} rows\n{table}",
-        folds,
-        repeats,
-        features.len(),
-        data.n()
-    ))
-}
-
-fn cmd_train(ctx: &Context, args: &Parsed) -> Result<()> {
-    let model_path =
-        PathBuf::from(args.get("model").ok_or_else(|| Error::usage("'train' needs --model FILE"))?);
-    if model_path == ctx.table {
-        return Err(Error::usage("--model must not be the input table"));
-    }
-    let cfg =
-        PipelineConfig { balance: balance(args)?, selection: None, train: train_config(args)? };
-    let out = out_dir(args)?;
-    let (data, summary) = load(ctx, args)?;
-    let features = chosen_features(ctx, &data, args)?;
-    let fitted = pipeline::fit(&data.x, &data.y, &features, &cfg, ctx.seed, &[], None)?;
-    let p = fitted.predict_proba(&data.x);
-    let training = Value::object()
-        .field("provenance", ctx.provenance(args, &summary)?)
-        .field("train_loss", fitted.train_loss)
-        .field("training_rows_metrics", metrics_json(&Metrics::compute(&data.y, &p)))
-        .build();
-    let model = ModelFile {
-        features: fitted.features.iter().map(|&j| data.names[j].clone()).collect(),
-        classes: data.classes.clone(),
-        scaler: fitted.scaler,
-        mlp: fitted.model,
-        training,
-    };
-    let text = model.to_json().to_pretty();
-    if let Some(out) = out {
-        out.write("model.json", &text)?;
-        out.write("timings.json", &ctx.timings("train"))?;
-        out.finish()?;
-    }
-    output::write_file_atomically(&model_path, &text)?;
-    ctx.note(&format!(
-        "model with {} features written to {}",
-        model.features.len(),
-        model_path.display()
-    ));
-    Ok(())
-}
-
-fn read_model(args: &Parsed) -> Result<ModelFile> {
-    let path =
-        PathBuf::from(args.get("model").ok_or_else(|| Error::usage("--model FILE is required"))?);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Error::input(format!("cannot read the model file: {e}")).in_file(&path))?;
-    ModelFile::from_json_text(&text).map_err(|e| e.in_file(&path))
-}
-
-fn cmd_explain(ctx: &Context, args: &Parsed) -> Result<()> {
-    let model = read_model(args)?;
-    let out = out_dir(args)?;
-    let (data, _) = load(ctx, args)?;
-    let idx: Vec<usize> =
-        model.features.iter().map(|n| data.feature_index(n)).collect::<Option<_>>().ok_or_else(
-            || {
-                let missing: Vec<&str> = model
-                    .features
-                    .iter()
-                    .filter(|n| data.feature_index(n).is_none())
-                    .map(String::as_str)
-                    .collect();
-                Error::input(format!("the table lacks model features: {}", missing.join(", ")))
-                    .in_file(&ctx.table)
-            },
-        )?;
-    let x = data.x.select_cols(&idx);
-    let xs = model.scaler.transform(&x);
-    let grads = model.mlp.row_input_gradients(&xs, &data.y);
-    let p = model.mlp.predict_proba(&xs);
-    let mut s = String::from("id,label,loss,p_positive");
-    for f in &model.features {
-        s.push(',');
-        s.push_str(&csv_field(f));
-    }
-    s.push('\n');
-    for (i, p) in p.iter().enumerate() {
-        let row = xs.select_rows(&[i]);
-        let loss = model.mlp.loss(&row, &data.y[i..=i], None);
-        s.push_str(&format!("{},{},{loss},{p}", csv_field(&data.ids[i]), data.y[i]));
-        // dL/dx = dL/dx' / std for the scaled input x' = (x - mean) / std.
-        for (g, sd) in grads.row(i).iter().zip(&model.scaler.std) {
-            s.push_str(&format!(",{}", g / sd));
-        }
-        s.push('\n');
-    }
-    if let Some(out) = out {
-        out.write("explain.csv", &s)?;
-        out.finish()?;
-    }
-    stdout_text(&s)
 }
