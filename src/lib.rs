@@ -23,6 +23,7 @@ pub mod preprocess;
 pub mod rng;
 pub mod select;
 pub mod sha256;
+pub mod stability;
 
 pub use error::{Error, ErrorKind, Result};
 pub use matrix::Matrix;
