@@ -206,4 +206,30 @@ fn train_then_explain_gives_raw_input_gradients() {
         let expected = if label == 1.0 { -p.ln() } else { -(1.0 - p).ln() };
         assert!((loss - expected).abs() < 1e-9 * expected.max(1.0), "{loss} vs {expected}");
     }
+
+    // Each gradient column is dL/dx for the raw value: compare with central differences of the
+    // model's loss in raw units, stepping each feature by a small fraction of its scale.
+    let model = glrfe::model::ModelFile::from_json_text(&text).unwrap();
+    let opts = glrfe::data::LoadOptions { label: Some("stage".into()), ..Default::default() };
+    let (data, _) = glrfe::data::load(Path::new(TABLE), &opts).unwrap();
+    let cols: Vec<usize> = model.features.iter().map(|f| data.feature_index(f).unwrap()).collect();
+    let raw = data.x.select_cols(&cols);
+    let loss_at = |x: &glrfe::Matrix, i: usize| {
+        model.mlp.loss(&model.scaler.transform(&x.select_rows(&[i])), &data.y[i..=i], None)
+    };
+    for i in [0, 17, 311] {
+        for j in 0..cols.len() {
+            let h = 1e-5 * model.scaler.std[j];
+            let (mut up, mut down) = (raw.clone(), raw.clone());
+            up.set(i, j, raw.get(i, j) + h);
+            down.set(i, j, raw.get(i, j) - h);
+            let numeric = (loss_at(&up, i) - loss_at(&down, i)) / (2.0 * h);
+            let analytic = rows[i][3 + j];
+            let scale = analytic.abs().max(numeric.abs()).max(1e-12 / model.scaler.std[j]);
+            assert!(
+                (analytic - numeric).abs() / scale < 1e-5,
+                "row {i} feature {j}: {analytic} vs {numeric}"
+            );
+        }
+    }
 }
