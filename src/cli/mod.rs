@@ -95,7 +95,9 @@ fn top_help() -> String {
          Usage: glrfe COMMAND TABLE [options]\n\nCommands:\n",
     );
     for (c, _) in commands() {
-        s.push_str(&format!("  {:<10} {}\n", c.name, c.about));
+        // The first clause of the description is enough for the overview.
+        let short = c.about.split(['.', ';']).next().unwrap_or(c.about);
+        s.push_str(&format!("  {:<10} {short}\n", c.name));
     }
     s.push_str(
         "\nRun 'glrfe COMMAND --help' for a command's options. Exit codes: 0 success, \
