@@ -5,8 +5,10 @@ mod args;
 mod evaluate;
 mod model;
 mod output;
+mod predict;
 mod progress;
 mod select;
+mod verify;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -83,6 +85,8 @@ fn commands() -> Vec<(Command, Run)> {
         (evaluate::command(), evaluate::run),
         (model::train_command(), model::train),
         (model::explain_command(), model::explain),
+        (predict::command(), predict::run),
+        (verify::command(), verify::run),
     ]
 }
 
@@ -162,6 +166,7 @@ impl Context {
     fn new(command: &'static str, argv: &[String], args: &Parsed) -> Result<Context> {
         let table = match args.positionals.as_slice() {
             [t] => PathBuf::from(t),
+            [] if command == "verify" => PathBuf::new(),
             [] => return Err(Error::usage(format!("'{command}' needs a TABLE (a CSV file)"))),
             more => {
                 return Err(Error::usage(format!(
@@ -176,7 +181,8 @@ impl Context {
             command,
             argv: argv.to_vec(),
             table,
-            seed: args.value("seed")?,
+            // Commands without a --seed flag (predict, verify) draw nothing at random.
+            seed: args.parse("seed")?.unwrap_or(0),
             quiet,
             progress: Progress::new(quiet),
             started: Instant::now(),
