@@ -210,3 +210,27 @@ fn values_outside_the_training_range_are_warned_about_by_row_and_feature() {
     let err = text(&o.stderr);
     assert!(err.contains("records no training range") && !err.contains("warning"), "{err}");
 }
+
+#[test]
+fn a_train_results_folder_verifies_wherever_the_model_was_written() {
+    let dir = scratch("verify");
+    let out = dir.join("out");
+    let features = FEATURES.join(",");
+    let model = dir.join("elsewhere.json");
+    let args = ["train", TABLE, "--label", "stage", "--use-features", &features, "--epochs", "5"];
+    let o = glrfe(
+        &[
+            &args[..],
+            &["--model", model.to_str().unwrap(), "--out", out.to_str().unwrap(), "--quiet"],
+        ]
+        .concat(),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    assert_eq!(fs::read(&model).unwrap(), fs::read(out.join("model.json")).unwrap());
+    let o = glrfe(&["verify", "--out", out.to_str().unwrap(), "--quiet"]);
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    assert_eq!(
+        text(&o.stdout),
+        "verified: all 1 result files match byte for byte (timings.json not compared)\n"
+    );
+}

@@ -199,7 +199,8 @@ impl Context {
     fn provenance(&self, args: &Parsed, summary: &LoadSummary) -> Result<Value> {
         let mut settings = Value::object();
         for (k, v) in args.pairs() {
-            if !matches!(k, "threads" | "quiet" | "force" | "out") {
+            let model_out = k == "model" && self.command == "train";
+            if !matches!(k, "threads" | "quiet" | "force" | "out") && !model_out {
                 settings = settings.field(k, v);
             }
         }
@@ -246,7 +247,7 @@ impl Context {
 }
 
 /// The command line without the flags that cannot change results (threads, output folder,
-/// --force, --quiet), so that result files of the same run on different thread counts or into
+/// train's model path, --force, --quiet), so that result files of the same run on different thread counts or into
 /// different folders compare byte for byte.
 fn result_arguments(argv: &[String]) -> Vec<String> {
     let mut kept = Vec::new();
@@ -258,6 +259,11 @@ fn result_arguments(argv: &[String]) -> Vec<String> {
         let name = a.strip_prefix("--").map(|b| b.split('=').next().unwrap_or(b));
         match name {
             Some("threads" | "out") => skip_value = !a.contains('='),
+            // Where train writes its model does not change the model (elsewhere --model is an
+            // input and stays).
+            Some("model") if argv.first().is_some_and(|c| c == "train") => {
+                skip_value = !a.contains('=')
+            }
             Some("force" | "quiet") => {}
             _ => kept.push(a.clone()),
         }

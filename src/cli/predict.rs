@@ -53,7 +53,7 @@ fn range_warnings(
     let mut lines = Vec::new();
     let mut count = 0usize;
     let mut rows = 0usize;
-    for i in 0..x.rows() {
+    for (i, id) in ids.iter().enumerate().take(x.rows()) {
         let mut row_has = false;
         for (j, (&v, &(lo, hi))) in x.row(i).iter().zip(range).enumerate() {
             if v < lo || v > hi {
@@ -64,7 +64,7 @@ fn range_warnings(
                         "glrfe: warning: row {} (id {}): {} = {v} is outside the training \
                          range [{lo}, {hi}]",
                         i + 1,
-                        ids[i],
+                        id,
                         features[j]
                     ));
                 }

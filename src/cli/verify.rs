@@ -137,24 +137,16 @@ pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
         report.push_str(&format!("input unchanged: {f} (SHA-256 {now})\n"));
     }
 
-    // Re-run into a temporary folder; a train run's --model goes there too.
+    // Re-run into a temporary folder.
     let tmp = TempDir(std::env::temp_dir().join(format!("glrfe-verify-{}", std::process::id())));
     let _ = std::fs::remove_dir_all(&tmp.0);
     std::fs::create_dir_all(&tmp.0)
         .map_err(|e| Error::output(format!("cannot create {}: {e}", tmp.0.display())))?;
     let rerun_out = tmp.0.join("out");
-    let mut argv = Vec::with_capacity(arguments.len() + 6);
-    let mut it = arguments.iter();
-    while let Some(a) = it.next() {
-        if a == "--model" && command == "train" {
-            argv.push(a.clone());
-            it.next();
-            argv.push(tmp.0.join("model.json").display().to_string());
-        } else if a.starts_with("--model=") && command == "train" {
-            argv.push(format!("--model={}", tmp.0.join("model.json").display()));
-        } else {
-            argv.push(a.clone());
-        }
+    let mut argv = arguments.clone();
+    if command == "train" {
+        // train's --model path is not recorded (it does not change the model); it must be given.
+        argv.extend(["--model".to_string(), tmp.0.join("model.json").display().to_string()]);
     }
     argv.extend(["--out".to_string(), rerun_out.display().to_string(), "--quiet".to_string()]);
     if let Some(t) = args.get("threads") {

@@ -65,10 +65,10 @@ pub fn average_linkage(dist: &Matrix) -> Vec<Merge> {
     // d[a][b] between active clusters, indexed by cluster id (leaves and merges alike).
     let total = 2 * n.max(1) - 1;
     let mut d = vec![vec![f64::NAN; total]; total];
-    for a in 0..n {
-        for b in 0..n {
+    for (a, row) in d.iter_mut().enumerate().take(n) {
+        for (b, cell) in row.iter_mut().enumerate().take(n) {
             let v = dist.get(a, b);
-            d[a][b] = if v.is_finite() { v } else { worst };
+            *cell = if v.is_finite() { v } else { worst };
         }
     }
     let mut size = vec![1usize; total];

@@ -156,7 +156,7 @@ pub fn table(t: &Table) -> String {
 fn looks_numeric(c: &str) -> bool {
     let c = c.trim();
     !c.is_empty()
-        && c.chars().next().is_some_and(|ch| ch.is_ascii_digit() || "+-−.".contains(ch))
+        && c.chars().next().is_some_and(|ch| ch.is_ascii_digit() || "+-−.[".contains(ch))
         && c.chars().all(|ch| ch.is_ascii_digit() || " +-−.,±–()[]%e".contains(ch))
         && c.chars().any(|ch| ch.is_ascii_digit())
 }

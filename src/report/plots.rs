@@ -413,10 +413,10 @@ pub fn confusion_matrix(title: &str, cm: [[usize; 2]; 2], class_labels: &[String
         s.text(left + (k as f64 + 0.5) * cell, top - 12.0, l, Text::new(12.0).middle());
         s.text(left - 10.0, top + (k as f64 + 0.5) * cell + 4.0, l, Text::new(12.0).end());
     }
-    for t in 0..2 {
-        let row = (cm[t][0] + cm[t][1]).max(1) as f64;
-        for p in 0..2 {
-            let share = cm[t][p] as f64 / row;
+    for (t, counts) in cm.iter().enumerate() {
+        let row = (counts[0] + counts[1]).max(1) as f64;
+        for (p, &n) in counts.iter().enumerate() {
+            let share = n as f64 / row;
             // White to Okabe-Ito blue by the share of the true class.
             let mix = |e: f64| (255.0 + (e - 255.0) * share * 0.85).round() as u8;
             let fill = format!("#{:02X}{:02X}{:02X}", mix(0.0), mix(114.0), mix(178.0));
@@ -426,7 +426,7 @@ pub fn confusion_matrix(title: &str, cm: [[usize; 2]; 2], class_labels: &[String
             s.text(
                 x + cell / 2.0,
                 y + cell / 2.0,
-                &cm[t][p].to_string(),
+                &n.to_string(),
                 Text::new(22.0).middle().bold().fill(ink),
             );
             s.text(

@@ -146,9 +146,9 @@ impl Svg {
 
     /// A rectangle; `stroke` outlines it.
     pub fn rect(&mut self, x: f64, y: f64, w: f64, h: f64, fill: &str, stroke: Option<Stroke>) {
-        let _ = write!(
+        let _ = writeln!(
             self.body,
-            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\"{}/>\n",
+            "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"{fill}\"{}/>",
             num(x),
             num(y),
             num(w.max(0.0)),
@@ -158,9 +158,9 @@ impl Svg {
     }
 
     pub fn line(&mut self, x1: f64, y1: f64, x2: f64, y2: f64, stroke: Stroke) {
-        let _ = write!(
+        let _ = writeln!(
             self.body,
-            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"{}/>\n",
+            "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"{}/>",
             num(x1),
             num(y1),
             num(x2),
@@ -174,9 +174,9 @@ impl Svg {
         if points.is_empty() {
             return;
         }
-        let _ = write!(
+        let _ = writeln!(
             self.body,
-            "<polyline points=\"{}\" fill=\"none\"{} stroke-linejoin=\"round\"/>\n",
+            "<polyline points=\"{}\" fill=\"none\"{} stroke-linejoin=\"round\"/>",
             point_list(points),
             stroke.attrs()
         );
@@ -187,18 +187,18 @@ impl Svg {
         if points.is_empty() {
             return;
         }
-        let _ = write!(
+        let _ = writeln!(
             self.body,
-            "<polygon points=\"{}\" fill=\"{fill}\" fill-opacity=\"{}\" stroke=\"none\"/>\n",
+            "<polygon points=\"{}\" fill=\"{fill}\" fill-opacity=\"{}\" stroke=\"none\"/>",
             point_list(points),
             num(opacity)
         );
     }
 
     pub fn circle(&mut self, cx: f64, cy: f64, r: f64, fill: &str) {
-        let _ = write!(
+        let _ = writeln!(
             self.body,
-            "<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{fill}\"/>\n",
+            "<circle cx=\"{}\" cy=\"{}\" r=\"{}\" fill=\"{fill}\"/>",
             num(cx),
             num(cy),
             num(r)
@@ -221,7 +221,7 @@ impl Svg {
         if t.rotate != 0.0 {
             let _ = write!(attrs, " transform=\"rotate({} {} {})\"", num(t.rotate), num(x), num(y));
         }
-        let _ = write!(self.body, "<text {attrs}>{}</text>\n", escape(content));
+        let _ = writeln!(self.body, "<text {attrs}>{}</text>", escape(content));
     }
 
     /// The document as a standalone `.svg` file: XML declaration and namespace included.
@@ -449,7 +449,7 @@ mod tests {
         let (t, d) = ticks(15.0, 106.0, 7);
         assert_eq!(t, vec![20.0, 40.0, 60.0, 80.0, 100.0]);
         assert_eq!(d, 0);
-        assert_eq!(nice_range(0.13, 0.68, 6), (0.1, 0.7000000000000001));
+        assert_eq!(nice_range(0.13, 0.68, 6), (0.0, 0.8));
     }
 
     #[test]
