@@ -241,6 +241,14 @@ fn every_figure_is_well_formed_with_its_elements() {
             whisker: Some((k as f64, k as f64 + 1.0)),
         })
         .collect();
+    let sf = plots::selection_frequency("kept", &names[..3], &[vec![1, 0], vec![0, 2], vec![0]]);
+    let sf = sf.standalone();
+    check_xml(&sf).unwrap();
+    let at = |s: &str| sf.find(&format!(">{s}</text>")).unwrap_or_else(|| panic!("{s}"));
+    assert!(at("a_x") < at("b_y") && at("b_y") < at("c_z"), "most often kept first");
+    assert!(at("1.00") < at("0.33"), "frequencies written");
+    assert_eq!(count(&sf, "fill=\"#0072B2\""), 3);
+
     let bc = plots::bar_chart("b", &bars, "value", None, 2).standalone();
     check_xml(&bc).unwrap();
     assert_eq!(count(&bc, "fill=\"#0072B2\""), 3, "one bar each");
@@ -493,7 +501,7 @@ fn select_and_evaluate_write_stable_reports_that_verify_checks() {
         "roc.svg",
         "confusion.svg",
         "correlation-all.svg",
-        "correlation-kept.svg",
+        "correlation-used.svg",
         "distributions.svg",
     ] {
         assert!(html.contains(s), "{s}");

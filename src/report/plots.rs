@@ -439,3 +439,17 @@ pub fn confusion_matrix(title: &str, cm: [[usize; 2]; 2], class_labels: &[String
     }
     s
 }
+
+/// How often each feature was kept over `subsets` (e.g. one per outer fold), as bars on [0, 1]:
+/// the features kept at least once, most often first (ties by name order in `names`).
+pub fn selection_frequency(title: &str, names: &[String], subsets: &[Vec<usize>]) -> Svg {
+    let freq = crate::stability::frequencies(subsets, names.len());
+    let mut order: Vec<usize> = (0..names.len()).filter(|&j| freq[j] > 0.0).collect();
+    order.sort_by(|&a, &b| freq[b].total_cmp(&freq[a]).then(a.cmp(&b)));
+    let bars: Vec<Bar> = order
+        .iter()
+        .map(|&j| Bar { label: names[j].clone(), value: freq[j], whisker: None })
+        .collect();
+    let x_label = format!("fraction of the {} selections that kept the feature", subsets.len());
+    bar_chart(title, &bars, &x_label, Some((0.0, 1.0)), 2)
+}
