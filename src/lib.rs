@@ -20,6 +20,7 @@ pub mod model;
 pub mod nn;
 pub mod pipeline;
 pub mod preprocess;
+pub mod report;
 pub mod rng;
 pub mod select;
 pub mod sha256;

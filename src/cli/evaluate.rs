@@ -2,6 +2,8 @@
 
 use super::args::{Command, Parsed};
 use super::*;
+use glrfe::report::plots::{self, RocCurve};
+use glrfe::report::{Figure, ProtocolMetrics, Report, Table, metric_label, stats};
 
 pub fn command() -> Command {
     Command {
@@ -122,7 +124,8 @@ pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
     let out = out_dir(args)?;
     let (data, summary) = load(ctx, args)?;
     let features = chosen_features(ctx, &data, args)?;
-    let on_fold = |done: usize, total: usize| ctx.progress.update("folds", done, total);
+    ctx.progress.stage(&format!("{folds}-fold cross-validation x {repeats}"));
+    let on_fold = |done: usize, total: usize| ctx.progress.update("fold", done, total);
     let report =
         pipeline::cross_validate(&data, &features, &cfg, folds, repeats, ctx.seed, Some(&on_fold))?;
     let table = metrics_table(&report);
@@ -150,13 +153,20 @@ pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
         }
         let mut summary_json = Value::object();
         for (name, s) in &report.summary {
-            summary_json = summary_json.field(
-                *name,
-                Value::object().field("mean", s.mean).field("sd", s.sd).field("n", s.n).build(),
-            );
+            let mut o = Value::object().field("mean", s.mean).field("sd", s.sd).field("n", s.n);
+            if let Some((lo, hi)) = stats::cv_interval(s, folds) {
+                o = o.field("interval95", vec![lo, hi]);
+            }
+            summary_json = summary_json.field(*name, o.build());
         }
+        let provenance = ctx.provenance(args, &summary)?;
         let doc = Value::object()
-            .field("provenance", ctx.provenance(args, &summary)?)
+            .field("provenance", provenance.clone())
+            .field(
+                "interval95_method",
+                "mean +- t(J-1) sd sqrt(1/J + 1/(k-1)), J folds in all, k per repeat \
+                 (Nadeau and Bengio's corrected resampled t)",
+            )
             .field(
                 "features",
                 Value::from(features.iter().map(|&j| data.names[j].clone()).collect::<Vec<_>>()),
@@ -175,6 +185,21 @@ pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
         out.write("evaluation.json", &doc.to_pretty())?;
         out.write("folds.csv", &per_fold)?;
         out.write("predictions.csv", &predictions)?;
+        let seen = selected_on_same_rows(args, &provenance);
+        let page = html_report(
+            ctx,
+            &data,
+            &summary,
+            &provenance,
+            &features,
+            &report,
+            folds,
+            repeats,
+            seen,
+        );
+        for (name, text) in page.files() {
+            out.write(&name, &text)?;
+        }
         out.write("timings.json", &ctx.timings("evaluate"))?;
         out.finish()?;
     }
@@ -185,4 +210,169 @@ pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
         features.len(),
         data.n()
     ))
+}
+
+/// Whether the `--use` ranking was selected on the very same input files: its folder's
+/// `selection.json` records the same input SHA-256s. Then every test fold was seen by the
+/// selection, and the numbers are optimistic.
+fn selected_on_same_rows(args: &Parsed, provenance: &Value) -> bool {
+    let Some(ranking) = args.get("use") else { return false };
+    let Some(dir) = Path::new(ranking).parent() else { return false };
+    let Ok(text) = std::fs::read_to_string(dir.join("selection.json")) else { return false };
+    let Ok(doc) = glrfe::json::parse(&text) else { return false };
+    let hashes = |p: Option<&Value>| -> Vec<String> {
+        p.and_then(|p| p.get("inputs"))
+            .and_then(Value::as_array)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(|i| i.get("sha256").and_then(Value::as_str).map(String::from))
+            .collect()
+    };
+    let theirs = hashes(doc.get("provenance"));
+    !theirs.is_empty() && theirs == hashes(Some(provenance))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn html_report(
+    ctx: &Context,
+    data: &Dataset,
+    summary: &LoadSummary,
+    provenance: &Value,
+    features: &[usize],
+    cv: &CvReport,
+    folds: usize,
+    repeats: usize,
+    optimistic: bool,
+) -> Report {
+    let mut r = Report::new(&format!("Cross-validation on {}", super::select::table_name(ctx)));
+    r.subtitle(&format!(
+        "glrfe {} evaluate: {folds}-fold stratified cross-validation x {repeats} repeat(s) of \
+         the network on {} features, {} rows, seed {}.",
+        env!("CARGO_PKG_VERSION"),
+        features.len(),
+        data.n(),
+        ctx.seed
+    ));
+    let get = |name: &str| cv.summary.iter().find(|(n, _)| *n == name).map(|(_, s)| *s);
+    let describe = |name: &str| -> String {
+        match get(name) {
+            Some(s) => {
+                let iv = stats::cv_interval(&s, folds)
+                    .map(|(a, b)| format!(" (95% interval {:.3} to {:.3})", a, b))
+                    .unwrap_or_default();
+                format!("{} {:.3} ± {:.3}{iv}", metric_label(name), s.mean, s.sd)
+            }
+            None => String::new(),
+        }
+    };
+    r.summary(&format!(
+        "Over the {} test folds: {}; {}. Pooled over all out-of-fold predictions: ROC AUC {:.3}, \
+         balanced accuracy {:.3}.",
+        cv.folds.len(),
+        describe("roc_auc"),
+        describe("balanced_accuracy"),
+        cv.pooled.roc_auc,
+        cv.pooled.balanced_accuracy
+    ));
+    if optimistic {
+        r.note(
+            "OPTIMISTIC: the features were chosen by 'glrfe select' on these same input files \
+             (its selection.json records the same SHA-256), so the selection saw every test \
+             fold. The numbers below overstate performance on new patients; the nested \
+             protocol, with selection inside each training fold, is the honest estimate.",
+        );
+    } else if args_chose_features(features, data) {
+        r.paragraph(
+            "The features were chosen before this run. If they were chosen on these same rows, \
+             the numbers below are optimistic: only selection inside each training fold (the \
+             nested protocol) gives an honest estimate.",
+        );
+    }
+    r.data(summary, provenance);
+
+    r.section("Metrics");
+    r.paragraph(
+        "Scaler, SMOTE balancing and network are fitted on each training fold alone; the test \
+         fold is scored once, by a network that never saw it.",
+    );
+    let name = if optimistic { "k-fold CV (features chosen on all rows)" } else { "k-fold CV" };
+    r.metrics("Cross-validated metrics", &[ProtocolMetrics::from_cv(name, optimistic, cv, folds)]);
+    let mut t = Table::new(
+        "Per fold",
+        &[
+            "repeat",
+            "fold",
+            "test rows",
+            "class 1 rows",
+            "ROC AUC",
+            "balanced accuracy",
+            "accuracy",
+            "recall",
+            "precision",
+        ],
+    );
+    for f in &cv.folds {
+        let pos = f.y.iter().filter(|&&c| c == 1).count();
+        let m = &f.metrics;
+        t.row(&[
+            (f.repeat + 1).to_string(),
+            (f.fold + 1).to_string(),
+            f.y.len().to_string(),
+            pos.to_string(),
+            format!("{:.3}", m.roc_auc),
+            format!("{:.3}", m.balanced_accuracy),
+            format!("{:.3}", m.accuracy),
+            format!("{:.3}", m.recall),
+            format!("{:.3}", m.precision),
+        ]);
+    }
+    r.table(t);
+
+    let curves: Vec<RocCurve> = cv
+        .folds
+        .iter()
+        .map(|f| RocCurve {
+            label: if repeats > 1 {
+                format!("repeat {} fold {}", f.repeat + 1, f.fold + 1)
+            } else {
+                format!("fold {}", f.fold + 1)
+            },
+            points: stats::roc_points(&f.y, &f.p),
+            auc: f.metrics.roc_auc,
+        })
+        .collect();
+    let (py, pp): (Vec<usize>, Vec<f64>) =
+        cv.folds.iter().flat_map(|f| f.y.iter().copied().zip(f.p.iter().copied())).unzip();
+    let pooled = RocCurve {
+        label: "pooled".into(),
+        points: stats::roc_points(&py, &pp),
+        auc: cv.pooled.roc_auc,
+    };
+    r.figure(Figure::new(
+        "roc",
+        "ROC curves of each test fold (thin) and of all out-of-fold predictions pooled (thick): \
+         the true positive rate against the false positive rate as the threshold on P(class 1) \
+         falls from 1 to 0. The dashed diagonal is a model that guesses.",
+        plots::roc_curves("ROC curves: each test fold and pooled", &curves, &pooled),
+    ));
+    let labels = super::select::class_labels(data);
+    r.figure(Figure::new(
+        "confusion",
+        "Confusion matrix of all out-of-fold predictions pooled, at the threshold \
+         P(class 1) >= 0.5: rows are the true class, columns the predicted one; shading and \
+         percentages are shares of the row.",
+        plots::confusion_matrix(
+            "Confusion matrix (pooled over folds)",
+            cv.pooled.confusion,
+            &labels,
+        ),
+    ));
+    super::select::feature_sections(&mut r, data, features, "used");
+    r.provenance(provenance);
+    r
+}
+
+/// Whether a subset of the table's features was chosen (rather than all of them).
+fn args_chose_features(features: &[usize], data: &Dataset) -> bool {
+    features.len() < data.d()
 }

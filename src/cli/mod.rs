@@ -5,8 +5,10 @@ mod args;
 mod evaluate;
 mod model;
 mod output;
+mod predict;
 mod progress;
 mod select;
+mod verify;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -83,6 +85,8 @@ fn commands() -> Vec<(Command, Run)> {
         (evaluate::command(), evaluate::run),
         (model::train_command(), model::train),
         (model::explain_command(), model::explain),
+        (predict::command(), predict::run),
+        (verify::command(), verify::run),
     ]
 }
 
@@ -164,6 +168,7 @@ impl Context {
     fn new(command: &'static str, argv: &[String], args: &Parsed) -> Result<Context> {
         let table = match args.positionals.as_slice() {
             [t] => PathBuf::from(t),
+            [] if command == "verify" => PathBuf::new(),
             [] => return Err(Error::usage(format!("'{command}' needs a TABLE (a CSV file)"))),
             more => {
                 return Err(Error::usage(format!(
@@ -178,7 +183,8 @@ impl Context {
             command,
             argv: argv.to_vec(),
             table,
-            seed: args.value("seed")?,
+            // Commands without a --seed flag (predict, verify) draw nothing at random.
+            seed: args.parse("seed")?.unwrap_or(0),
             quiet,
             progress: Progress::new(quiet),
             started: Instant::now(),
@@ -195,7 +201,8 @@ impl Context {
     fn provenance(&self, args: &Parsed, summary: &LoadSummary) -> Result<Value> {
         let mut settings = Value::object();
         for (k, v) in args.pairs() {
-            if !matches!(k, "threads" | "quiet" | "force" | "out") {
+            let model_out = k == "model" && self.command == "train";
+            if !matches!(k, "threads" | "quiet" | "force" | "out") && !model_out {
                 settings = settings.field(k, v);
             }
         }
@@ -242,7 +249,7 @@ impl Context {
 }
 
 /// The command line without the flags that cannot change results (threads, output folder,
-/// --force, --quiet), so that result files of the same run on different thread counts or into
+/// train's model path, --force, --quiet), so that result files of the same run on different thread counts or into
 /// different folders compare byte for byte.
 fn result_arguments(argv: &[String]) -> Vec<String> {
     let mut kept = Vec::new();
@@ -254,6 +261,11 @@ fn result_arguments(argv: &[String]) -> Vec<String> {
         let name = a.strip_prefix("--").map(|b| b.split('=').next().unwrap_or(b));
         match name {
             Some("threads" | "out") => skip_value = !a.contains('='),
+            // Where train writes its model does not change the model (elsewhere --model is an
+            // input and stays).
+            Some("model") if argv.first().is_some_and(|c| c == "train") => {
+                skip_value = !a.contains('=')
+            }
             Some("force" | "quiet") => {}
             _ => kept.push(a.clone()),
         }

@@ -47,6 +47,7 @@ pub fn train(ctx: &Context, args: &Parsed) -> Result<()> {
         .field("provenance", ctx.provenance(args, &summary)?)
         .field("train_loss", fitted.train_loss)
         .field("training_rows_metrics", metrics_json(&Metrics::compute(&data.y, &p)))
+        .field("feature_range", feature_range(&data.x, &fitted.features))
         .build();
     let model = ModelFile {
         features: fitted.features.iter().map(|&j| data.names[j].clone()).collect(),
@@ -70,7 +71,20 @@ pub fn train(ctx: &Context, args: &Parsed) -> Result<()> {
     Ok(())
 }
 
-fn read_model(args: &Parsed) -> Result<ModelFile> {
+/// The raw minimum and maximum over the training rows of each model feature, in model input
+/// order: `{"min": [...], "max": [...]}`, for `predict` to flag values outside them.
+fn feature_range(x: &glrfe::Matrix, features: &[usize]) -> Value {
+    let mut min = Vec::with_capacity(features.len());
+    let mut max = Vec::with_capacity(features.len());
+    for &j in features {
+        let col = x.col(j);
+        min.push(col.iter().copied().fold(f64::INFINITY, f64::min));
+        max.push(col.iter().copied().fold(f64::NEG_INFINITY, f64::max));
+    }
+    Value::object().field("min", min).field("max", max).build()
+}
+
+pub(super) fn read_model(args: &Parsed) -> Result<ModelFile> {
     let path =
         PathBuf::from(args.get("model").ok_or_else(|| Error::usage("--model FILE is required"))?);
     let text = std::fs::read_to_string(&path)

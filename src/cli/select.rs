@@ -2,6 +2,8 @@
 
 use super::args::{Command, Parsed};
 use super::*;
+use glrfe::report::plots::{self, Bar, CurvePanel, CurvePoint};
+use glrfe::report::{Figure, Report, Table, class_label, stats};
 use glrfe::select::Selection;
 
 pub fn command() -> Command {
@@ -82,20 +84,258 @@ fn selection_json(data: &Dataset, sel: &Selection) -> Value {
         .collect();
     Value::object().field("kept", names(&sel.kept)).field("rounds", Value::from(rounds)).build()
 }
+/// The table's file name, for titles.
+pub(super) fn table_name(ctx: &Context) -> String {
+    ctx.table
+        .file_name()
+        .map_or_else(|| ctx.table.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// The class labels of the figures' legends.
+pub(super) fn class_labels(data: &Dataset) -> [String; 2] {
+    [class_label(0, &data.classes[0]), class_label(1, &data.classes[1])]
+}
+
+/// Sections on the chosen features' values: correlation heat maps (of every feature with the
+/// chosen ones marked, and of the chosen ones alone) and their class-wise distributions.
+pub(super) fn feature_sections(report: &mut Report, data: &Dataset, chosen: &[usize], what: &str) {
+    /// Distributions are drawn for at most this many features (the first ones given).
+    const MAX_DISTRIBUTIONS: usize = 30;
+    let names = |idx: &[usize]| idx.iter().map(|&j| data.names[j].clone()).collect::<Vec<_>>();
+    report.section("Correlations between features");
+    report.paragraph(&format!(
+        "Pearson correlation over the {} rows used. Rows and columns are ordered by \
+         agglomerative hierarchical clustering with average linkage (UPGMA) on the distance \
+         1 - |r|, so that groups of correlated features sit together as blocks along the \
+         diagonal. Strongly correlated features carry much the same information: a selection \
+         may keep any one of a block.",
+        data.n()
+    ));
+    if chosen.len() < data.d() {
+        let marked: Vec<bool> = (0..data.d()).map(|j| chosen.contains(&j)).collect();
+        let svg = plots::clustered_heatmap(
+            &format!("Correlation of all {} features ({what} in bold, marked)", data.d()),
+            &data.names,
+            &data.x,
+            &marked,
+        );
+        report.figure(Figure::new(
+            "correlation-all",
+            &format!(
+                "Correlation heat map of all {} features; {what} features are in bold with a \
+                 black mark. Blue = negative, red = positive correlation. The SVG file is vector \
+                 graphics: zoom in to read the names.",
+                data.d()
+            ),
+            svg,
+        ));
+    }
+    let svg = plots::clustered_heatmap(
+        &format!("Correlation of the {} {what} features", chosen.len()),
+        &names(chosen),
+        &data.x.select_cols(chosen),
+        &[],
+    );
+    report.figure(Figure::new(
+        &format!("correlation-{what}"),
+        &format!(
+            "Correlation heat map of the {} {what} features, with r in each cell where it fits.",
+            chosen.len()
+        ),
+        svg,
+    ));
+
+    report.section("Class-wise distributions");
+    let shown = &chosen[..chosen.len().min(MAX_DISTRIBUTIONS)];
+    let mut text = format!(
+        "Each panel shows one {what} feature's values, standardised over all {} rows used, as \
+         two overlaid histograms: one per class, each scaled to unit area so that classes of \
+         different sizes compare. Ticks under each panel mark the class means. A feature that \
+         separates the classes shows two shifted humps.",
+        data.n()
+    );
+    if shown.len() < chosen.len() {
+        text.push_str(&format!(
+            " The first {} of {} features are shown.",
+            shown.len(),
+            chosen.len()
+        ));
+    }
+    report.paragraph(&text);
+    let columns: Vec<Vec<f64>> = shown.iter().map(|&j| data.x.col(j)).collect();
+    let svg = plots::class_distributions(
+        &format!("Distributions by class of the {} {what} features", shown.len()),
+        &names(shown),
+        &columns,
+        &data.y,
+        &class_labels(data),
+    );
+    report.figure(Figure::new(
+        "distributions",
+        &format!(
+            "Standardised values of each {what} feature by class: {} solid, {} dashed.",
+            class_labels(data)[0],
+            class_labels(data)[1]
+        ),
+        svg,
+    ));
+}
+
+fn report(
+    ctx: &Context,
+    data: &Dataset,
+    summary: &LoadSummary,
+    provenance: &Value,
+    sel: &Selection,
+    cfg: &GlrfeConfig,
+) -> Report {
+    let name = |j: usize| data.names[j].clone();
+    let mut r = Report::new(&format!("GL-RFE feature selection on {}", table_name(ctx)));
+    r.subtitle(&format!(
+        "glrfe {} select: {} rows, {} features, {} kept after {} rounds, seed {}.",
+        env!("CARGO_PKG_VERSION"),
+        data.n(),
+        data.d(),
+        sel.kept.len(),
+        sel.rounds.len(),
+        ctx.seed
+    ));
+    let top: Vec<String> = sel.kept.iter().map(|&j| name(j)).collect();
+    r.summary(&format!(
+        "GL-RFE kept {} of {} features, most important first: {}.",
+        sel.kept.len(),
+        data.d(),
+        top.join(", ")
+    ));
+    r.note(
+        "This ranking was made on all the rows shown here. It is not a performance estimate: \
+         a model scored on these same rows, or cross-validated on these features after \
+         selecting them here, looks better than it will on new patients. The nested protocol \
+         (selection inside each training fold) gives the honest number.",
+    );
+    r.data(summary, provenance);
+
+    r.section("Kept features");
+    let last = sel.rounds.last();
+    let mut t = Table::new(
+        "The kept features and their importance in the last round",
+        &["rank", "feature", "importance"],
+    );
+    for k in sel.ranking.iter().filter(|k| k.eliminated_in_round.is_none()) {
+        t.row(&[k.rank.to_string(), name(k.feature), format!("{:.6}", k.importance)]);
+    }
+    t.note = "importance = mean over the training rows of |dLoss/dx| for the standardised \
+              feature, from the last round's network(s), trained on the kept features only."
+        .to_string();
+    r.table(t);
+    let bars: Vec<Bar> = sel
+        .kept
+        .iter()
+        .map(|&j| Bar {
+            label: name(j),
+            value: last
+                .and_then(|l| l.features.iter().position(|&f| f == j).map(|p| l.importance[p]))
+                .unwrap_or(f64::NAN),
+            whisker: None,
+        })
+        .collect();
+    r.figure(Figure::new(
+        "importance",
+        "Importance of each kept feature in the last round: the mean over training rows of \
+         |dLoss/dx| with respect to the standardised feature (loss in nats per sd of the \
+         feature). Longer bars: the loss reacts more strongly to the feature.",
+        plots::bar_chart(
+            "Importance of the kept features (last round)",
+            &bars,
+            "mean |dLoss/dx| (nats per sd of the feature)",
+            None,
+            4,
+        ),
+    ));
+
+    r.section("Elimination path");
+    let mut panels = vec![CurvePanel {
+        y_label: "training loss (nats)".into(),
+        spread_label: String::new(),
+        points: sel
+            .rounds
+            .iter()
+            .map(|q| CurvePoint { x: q.features.len() as f64, mean: q.train_loss, spread: None })
+            .collect(),
+    }];
+    panels.push(CurvePanel {
+        y_label: "importance (mean |dL/dx|)".into(),
+        spread_label: "± 1 sd over the features in".into(),
+        points: sel
+            .rounds
+            .iter()
+            .map(|q| {
+                let (m, sd) = stats::mean_sd(&q.importance);
+                CurvePoint { x: q.features.len() as f64, mean: m, spread: Some((m - sd, m + sd)) }
+            })
+            .collect(),
+    });
+    if sel.rounds.iter().any(|q| q.validation_loss.is_finite()) {
+        panels.push(CurvePanel {
+            y_label: "held-out loss (nats)".into(),
+            spread_label: String::new(),
+            points: sel
+                .rounds
+                .iter()
+                .filter(|q| q.validation_loss.is_finite())
+                .map(|q| CurvePoint {
+                    x: q.features.len() as f64,
+                    mean: q.validation_loss,
+                    spread: None,
+                })
+                .collect(),
+        });
+    }
+    r.paragraph(&format!(
+        "Each round trains {} fresh network(s) on the features still in and eliminates the \
+         least important; read the curves from right (all {} features) to left (K = {}).",
+        cfg.ensemble,
+        data.d(),
+        cfg.keep
+    ));
+    r.figure(Figure::new(
+        "elimination",
+        "Elimination curve, one point per round at the number of features in that round. Top: \
+         the mean last-epoch training loss (cross-entropy in nats, on the SMOTE-balanced \
+         standardised training rows) of the round's network(s). Below: the mean importance of \
+         the features still in, with a band of ± 1 sd over those features; with candidates, \
+         also the loss on the held-out validation rows. The dashed line marks K.",
+        plots::elimination_curve(
+            "Elimination path: scores against the number of features in",
+            &panels,
+            cfg.keep,
+            "number of features in the round",
+        ),
+    ));
+    feature_sections(&mut r, data, &sel.kept, "kept");
+    r.provenance(provenance);
+    r
+}
+
 pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
     let cfg = glrfe_config(args)?;
     let out = out_dir(args)?;
     let (data, summary) = load(ctx, args)?;
-    let on_round = |done: usize, total: usize| ctx.progress.update("GL-RFE rounds", done, total);
+    ctx.progress.stage(&format!("GL-RFE on {} features", data.d()));
+    let on_round = |done: usize, total: usize| ctx.progress.update("round", done, total);
     let sel = glrfe::select::glrfe(&data.x, &data.y, &cfg, ctx.seed, &[], Some(&on_round))?;
     let csv = ranking_csv(&data, &sel);
     if let Some(out) = out {
+        let provenance = ctx.provenance(args, &summary)?;
         let doc = Value::object()
-            .field("provenance", ctx.provenance(args, &summary)?)
+            .field("provenance", provenance.clone())
             .field("selection", selection_json(&data, &sel))
             .build();
         out.write("ranking.csv", &csv)?;
         out.write("selection.json", &doc.to_pretty())?;
+        for (name, text) in report(ctx, &data, &summary, &provenance, &sel, &cfg).files() {
+            out.write(&name, &text)?;
+        }
         out.write("timings.json", &ctx.timings("select"))?;
         out.finish()?;
     }
