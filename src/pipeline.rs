@@ -31,6 +31,18 @@ pub struct PipelineConfig {
     pub train: TrainConfig,
 }
 
+impl PipelineConfig {
+    /// The pipeline balancing by `balance`, selecting by `selection` (if any) and training the
+    /// final network with `train`.
+    pub fn new(
+        balance: Balance,
+        selection: Option<Arc<dyn Selector>>,
+        train: TrainConfig,
+    ) -> PipelineConfig {
+        PipelineConfig { balance, selection, train }
+    }
+}
+
 /// A pipeline fitted on some training rows.
 #[derive(Clone, Debug)]
 pub struct Fitted {
