@@ -262,11 +262,14 @@ fn stdout_report(
         s.push('\n');
     }
     for r in &reports {
+        let c = r.cv.pooled.confusion;
+        let synthetic = r.ids.len() - r.real_rows;
         s.push_str(&format!(
-            "{} confusion (pooled, rows = true class 0/1, {} rows{}): {}\n",
+            "{} confusion (pooled, rows = true class 0/1; {} predictions of {} rows{}): {}\n",
             label(r),
+            c[0][0] + c[0][1] + c[1][0] + c[1][1],
             r.ids.len(),
-            if r.ids.len() > r.real_rows { " incl. synthetic" } else { "" },
+            if synthetic > 0 { format!(", {synthetic} synthetic") } else { String::new() },
             confusion(r)
         ));
     }
