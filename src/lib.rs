@@ -11,6 +11,7 @@
 //! Every random decision draws from a [`rng::Stream`] derived from the master seed and the
 //! identity of the task, so results do not depend on the number of threads.
 
+pub mod assess;
 pub mod data;
 pub mod error;
 pub mod eval;

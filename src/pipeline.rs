@@ -31,6 +31,18 @@ pub struct PipelineConfig {
     pub train: TrainConfig,
 }
 
+impl PipelineConfig {
+    /// The pipeline balancing by `balance`, selecting by `selection` (if any) and training the
+    /// final network with `train`.
+    pub fn new(
+        balance: Balance,
+        selection: Option<Arc<dyn Selector>>,
+        train: TrainConfig,
+    ) -> PipelineConfig {
+        PipelineConfig { balance, selection, train }
+    }
+}
+
 /// A pipeline fitted on some training rows.
 #[derive(Clone, Debug)]
 pub struct Fitted {
@@ -78,8 +90,9 @@ pub fn fit(
     let xk = x.select_cols(&features);
     let mut rng = Stream::derive(seed, "final-smote", task);
     let (scaler, xb, yb, _) = select::prepare(&xk, y, cfg.balance, &mut rng)?;
+    let weight = select::class_weights(&yb, cfg.balance);
     let mut rng = Stream::derive(seed, "final-train", task);
-    let (model, report) = nn::train(&xb, &yb, None, &cfg.train, &mut rng)
+    let (model, report) = nn::train(&xb, &yb, weight.as_deref(), &cfg.train, &mut rng)
         .map_err(|e| Error::run(format!("final model: {}", e.message())))?;
     let train_loss = report.epoch_loss.last().copied().unwrap_or(f64::NAN);
     Ok(Fitted { features, scaler, model, selection, train_loss })
@@ -122,22 +135,40 @@ pub fn cross_validate(
     on_fold: Option<OnRound<'_>>,
 ) -> Result<CvReport> {
     let folds = eval::stratified_folds(&data.y, k, repeats, seed)?;
+    let fit_fold = |f: &Fold, x: &Matrix, y: &[usize]| {
+        let task = [f.repeat as u64, f.fold as u64];
+        fit(x, y, features, cfg, seed, &task, None).map(|fitted| (fitted, ()))
+    };
+    Ok(cross_validate_with(data, &folds, on_fold, &fit_fold)?.0)
+}
+
+/// Fits one fold's pipeline on its raw training rows (all columns of the table) and labels,
+/// returning the fitted pipeline and whatever else the caller records per fold.
+pub type FitFold<'a, T> = &'a (dyn Fn(&Fold, &Matrix, &[usize]) -> Result<(Fitted, T)> + Sync);
+
+/// Cross-validation over given `folds` with a caller-supplied fit: `fit` sees each fold's
+/// training rows only, and the fitted pipeline scores the fold's test rows. Folds run in
+/// parallel; results (and the extras `T`) come back in the order of `folds`.
+pub fn cross_validate_with<T: Send>(
+    data: &Dataset,
+    folds: &[Fold],
+    on_fold: Option<OnRound<'_>>,
+    fit: FitFold<'_, T>,
+) -> Result<(CvReport, Vec<T>)> {
     let done = std::sync::atomic::AtomicUsize::new(0);
-    let results: Vec<FoldResult> = folds
+    let results: Vec<(FoldResult, T)> = folds
         .par_iter()
         .map(|f: &Fold| {
-            let task = [f.repeat as u64, f.fold as u64];
             let y_train: Vec<usize> = f.train.iter().map(|&i| data.y[i]).collect();
-            let fitted =
-                fit(&data.x.select_rows(&f.train), &y_train, features, cfg, seed, &task, None)
-                    .map_err(|e| fold_context(e, f))?;
+            let (fitted, extra) =
+                fit(f, &data.x.select_rows(&f.train), &y_train).map_err(|e| fold_context(e, f))?;
             let p = fitted.predict_proba(&data.x.select_rows(&f.test));
             let y: Vec<usize> = f.test.iter().map(|&i| data.y[i]).collect();
             if let Some(cb) = on_fold {
                 let n = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
                 cb(n, folds.len());
             }
-            Ok(FoldResult {
+            let result = FoldResult {
                 repeat: f.repeat,
                 fold: f.fold,
                 metrics: Metrics::compute(&y, &p),
@@ -146,17 +177,20 @@ pub fn cross_validate(
                 p,
                 features: fitted.features,
                 selection: fitted.selection,
-            })
+            };
+            Ok((result, extra))
         })
         .collect::<Result<_>>()?;
+    let (results, extras): (Vec<FoldResult>, Vec<T>) = results.into_iter().unzip();
     let metrics: Vec<Metrics> = results.iter().map(|r| r.metrics).collect();
     let pooled_input: Vec<(Vec<usize>, Vec<f64>)> =
         results.iter().map(|r| (r.y.clone(), r.p.clone())).collect();
-    Ok(CvReport {
+    let report = CvReport {
         summary: eval::summarize_metrics(&metrics),
         pooled: eval::pooled(&pooled_input),
         folds: results,
-    })
+    };
+    Ok((report, extras))
 }
 
 fn fold_context(e: Error, f: &Fold) -> Error {

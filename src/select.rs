@@ -62,6 +62,9 @@ pub enum Balance {
     None,
     /// SMOTE oversampling of the minority class with `k` neighbours.
     Smote { k: usize },
+    /// No new rows; each row's loss is weighted by n / (2 n_c) for its class c, as
+    /// scikit-learn's `class_weight="balanced"` (see [`class_weights`]).
+    ClassWeight,
 }
 
 /// Which rows importances are averaged over.
@@ -287,23 +290,54 @@ pub fn prepare(
     let scaler = Scaler::fit(x);
     let xs = scaler.transform(x);
     let (xb, yb) = match balance {
-        Balance::None => (xs, y.to_vec()),
+        Balance::None | Balance::ClassWeight => (xs, y.to_vec()),
         Balance::Smote { k } => smote(&xs, y, &SmoteConfig { k }, rng)?,
     };
     Ok((scaler, xb, yb, x.rows()))
 }
 
+/// The row weights `balance` asks the loss to use for labels `y` (after [`prepare`]): with
+/// [`Balance::ClassWeight`], w_i = n / (2 n_c) for row i of class c, so that each class carries
+/// half of the total weight n and the weighted mean loss is the mean of the two per-class mean
+/// losses; `None` for the other balancings. A class without rows gets no weight, since no row
+/// needs one.
+pub fn class_weights(y: &[usize], balance: Balance) -> Option<Vec<f64>> {
+    if balance != Balance::ClassWeight {
+        return None;
+    }
+    let n = y.len() as f64;
+    let mut counts = [0usize; 2];
+    for &c in y {
+        counts[c.min(1)] += 1;
+    }
+    Some(y.iter().map(|&c| n / (2.0 * counts[c.min(1)] as f64)).collect())
+}
+
 /// Mean over rows of |dL_i/dx_ij| for each column j.
 pub fn gradient_importance(model: &Mlp, x: &Matrix, y: &[usize]) -> Vec<f64> {
+    weighted_gradient_importance(model, x, y, None)
+}
+
+/// [`gradient_importance`] as the weighted mean sum_i w_i |dL_i/dx_ij| / sum_i w_i, the
+/// importance under a loss whose rows carry weights `w` (all 1 when `None`).
+pub fn weighted_gradient_importance(
+    model: &Mlp,
+    x: &Matrix,
+    y: &[usize],
+    w: Option<&[f64]>,
+) -> Vec<f64> {
     let g = model.row_input_gradients(x, y);
     let mut sum = vec![0.0; g.cols()];
+    let mut total = 0.0;
     for i in 0..g.rows() {
+        let wi = w.map_or(1.0, |w| w[i]);
+        total += wi;
         for (s, v) in sum.iter_mut().zip(g.row(i)) {
-            *s += v.abs();
+            *s += wi * v.abs();
         }
     }
-    let n = g.rows().max(1) as f64;
-    sum.iter().map(|s| s / n).collect()
+    let total = if total > 0.0 { total } else { 1.0 };
+    sum.iter().map(|s| s / total).collect()
 }
 
 /// Run GL-RFE on raw (unscaled) training rows `x` with labels `y`.
@@ -348,6 +382,7 @@ pub fn glrfe_scored(
     let x_fit = x.select_rows(&fit_rows);
     let y_fit: Vec<usize> = fit_rows.iter().map(|&i| y[i]).collect();
     let (scaler, xb, yb, n_real) = prepare(&x_fit, &y_fit, cfg.balance, &mut stream("smote", &[]))?;
+    let weight = class_weights(&yb, cfg.balance);
     let x_val = scaler.transform(&x.select_rows(&val_rows));
     let x_holdout = holdout.map(|h| scaler.transform(h));
     let y_val: Vec<usize> = val_rows.iter().map(|&i| y[i]).collect();
@@ -366,7 +401,7 @@ pub fn glrfe_scored(
             .into_par_iter()
             .map(|m| {
                 let mut rng = stream("train", &[r as u64, m as u64]);
-                let (model, report) = nn::train(&xr, &yb, None, &cfg.train, &mut rng)
+                let (model, report) = nn::train(&xr, &yb, weight.as_deref(), &cfg.train, &mut rng)
                     .map_err(|e| Error::run(format!("round {r}, member {m}: {}", e.message())))?;
                 Ok((model, report.epoch_loss.last().copied().unwrap_or(f64::NAN)))
             })
@@ -375,9 +410,11 @@ pub fn glrfe_scored(
         // Average importances in member order, so the sum does not depend on scheduling.
         let score_x = xr.select_rows(&(0..score_rows).collect::<Vec<_>>());
         let score_y = &yb[..score_rows];
+        let score_w = weight.as_deref().map(|w| &w[..score_rows]);
         let mut importance = vec![0.0; remaining.len()];
         for (model, _) in &members {
-            for (a, v) in importance.iter_mut().zip(gradient_importance(model, &score_x, score_y)) {
+            let imp = weighted_gradient_importance(model, &score_x, score_y, score_w);
+            for (a, v) in importance.iter_mut().zip(imp) {
                 *a += v;
             }
         }
@@ -423,7 +460,8 @@ pub fn glrfe_scored(
             let pool = &order[..cfg.candidates.min(remaining.len())];
             let models: Vec<&Mlp> = members.iter().map(|(m, _)| m).collect();
             let val_x = x_val.select_cols(&remaining);
-            round.validation_loss = ensemble_loss(&models, &val_x, &y_val);
+            let val_w = class_weights(&y_val, cfg.balance);
+            round.validation_loss = ensemble_loss(&models, &val_x, &y_val, val_w.as_deref());
             let losses: Vec<f64> = pool
                 .par_iter()
                 .map(|&p| {
@@ -431,7 +469,7 @@ pub fn glrfe_scored(
                     for i in 0..masked.rows() {
                         masked.set(i, p, 0.0);
                     }
-                    ensemble_loss(&models, &masked, &y_val)
+                    ensemble_loss(&models, &masked, &y_val, val_w.as_deref())
                 })
                 .collect();
             round.candidate_loss =
@@ -458,9 +496,9 @@ pub fn glrfe_scored(
     Ok(rank(x.cols(), rounds))
 }
 
-/// Mean over the ensemble of the mean validation loss.
-fn ensemble_loss(models: &[&Mlp], x: &Matrix, y: &[usize]) -> f64 {
-    models.iter().map(|m| m.loss(x, y, None)).sum::<f64>() / models.len() as f64
+/// Mean over the ensemble of the (weighted) mean validation loss.
+fn ensemble_loss(models: &[&Mlp], x: &Matrix, y: &[usize], w: Option<&[f64]>) -> f64 {
+    models.iter().map(|m| m.loss(x, y, w)).sum::<f64>() / models.len() as f64
 }
 
 /// Build the ranking from the rounds: kept features by final importance, then each round's

@@ -2,6 +2,7 @@
 //! library, prints its result on stdout and, with `--out`, writes result files.
 
 mod args;
+mod assess;
 mod evaluate;
 mod model;
 mod output;
@@ -46,7 +47,7 @@ const NETWORK: &[Flag] = &[
     opt("lr", "RATE", Some("0.001"), "Adam learning rate"),
     opt("batch", "N|full", Some("32"), "mini-batch size; 0 or full = whole training set"),
     opt("weight-decay", "W", Some("0"), "L2 weight decay added to weight gradients"),
-    opt("balance", "smote|none", Some("smote"), "class balancing of training rows"),
+    opt("balance", "smote|class-weight|none", Some("smote"), "class balancing of training rows"),
     opt("smote-k", "K", Some("5"), "SMOTE neighbours"),
 ];
 
@@ -85,6 +86,7 @@ fn commands() -> Vec<(Command, Run)> {
         (evaluate::command(), evaluate::run),
         (model::train_command(), model::train),
         (model::explain_command(), model::explain),
+        (assess::command(), assess::run),
         (predict::command(), predict::run),
         (verify::command(), verify::run),
     ]
@@ -329,12 +331,20 @@ fn balance(args: &Parsed) -> Result<Balance> {
     match args.get("balance") {
         Some("smote") => Ok(Balance::Smote { k: args.value("smote-k")? }),
         Some("none") => Ok(Balance::None),
-        Some(other) => Err(Error::usage(format!("--balance '{other}': use smote or none"))),
+        Some("class-weight") => Ok(Balance::ClassWeight),
+        Some(other) => {
+            Err(Error::usage(format!("--balance '{other}': use smote, class-weight or none")))
+        }
         None => Err(Error::usage("--balance is required")),
     }
 }
 
 fn glrfe_config(args: &Parsed) -> Result<GlrfeConfig> {
+    glrfe_config_keeping(args, args.value("keep")?)
+}
+
+/// [`glrfe_config`] with `keep` given rather than read from `--keep`.
+fn glrfe_config_keeping(args: &Parsed, keep: usize) -> Result<GlrfeConfig> {
     let step_text = args.get("step").unwrap_or("1");
     let step = if let Ok(n) = step_text.parse::<usize>() {
         Step::Count(n)
@@ -359,7 +369,7 @@ fn glrfe_config(args: &Parsed) -> Result<GlrfeConfig> {
         }
     };
     Ok(GlrfeConfig {
-        keep: args.value("keep")?,
+        keep,
         step,
         ensemble: args.value("ensemble")?,
         candidates: args.value("candidates")?,
