@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use args::{Command, Flag, Parsed, opt, switch};
-use glrfe::data::{self, Dataset, LoadOptions, LoadSummary};
+use glrfe::data::{self, Dataset, LoadOptions, LoadSummary, Missing};
 use glrfe::eval::Metrics;
 use glrfe::json::Value;
 use glrfe::model::ModelFile;
@@ -36,6 +36,12 @@ const DATA: &[Flag] = &[
     opt("clinical", "FILE", None, "second CSV joined on the id, e.g. holding the stage"),
     opt("clinical-id", "COL", None, "id column of --clinical (default: the --id name)"),
     opt("delimiter", "CHAR", None, "field delimiter: ',' ';' or 'tab' (default: detected)"),
+    opt(
+        "missing",
+        "POLICY",
+        Some("error"),
+        "empty/nan/inf cells: error|drop-rows|drop-columns|median",
+    ),
 ];
 
 const NETWORK: &[Flag] = &[
@@ -269,6 +275,17 @@ fn load_options(args: &Parsed) -> Result<LoadOptions> {
         }
     };
     let features = args.get("features").map(|_| args.list("features"));
+    let missing = match args.get("missing") {
+        None | Some("error") => Missing::Error,
+        Some("drop-rows") => Missing::DropRows,
+        Some("drop-columns") => Missing::DropColumns,
+        Some("median") => Missing::Median,
+        Some(m) => {
+            return Err(Error::usage(format!(
+                "--missing '{m}': use error, drop-rows, drop-columns or median"
+            )));
+        }
+    };
     Ok(LoadOptions {
         features,
         id: args.get("id").map(String::from),
@@ -278,6 +295,7 @@ fn load_options(args: &Parsed) -> Result<LoadOptions> {
         clinical: args.get("clinical").map(PathBuf::from),
         clinical_id: args.get("clinical-id").map(String::from),
         delimiter,
+        missing,
     })
 }
 
@@ -357,7 +375,8 @@ fn glrfe_config(args: &Parsed) -> Result<GlrfeConfig> {
 }
 
 fn out_dir(args: &Parsed) -> Result<Option<OutDir>> {
-    args.get("out").map(|d| OutDir::create(Path::new(d), args.has("force"))).transpose()
+    let inputs = output::input_paths(args, false);
+    args.get("out").map(|d| OutDir::create(Path::new(d), args.has("force"), &inputs)).transpose()
 }
 
 fn stdout_text(text: &str) -> Result<()> {
