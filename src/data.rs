@@ -605,28 +605,42 @@ impl<R: BufRead> CsvReader<R> {
             break;
         }
 
+        // The fields' bytes are stored end to end without their delimiters, so the whole row
+        // can be valid UTF-8 while a field boundary splits a character (bytes of one character
+        // on both sides of a delimiter): both are checked.
         let start = start_line.unwrap_or(self.line);
-        match String::from_utf8(std::mem::take(&mut self.buf)) {
-            Ok(text) => self.text = text,
+        let bad_at = match String::from_utf8(std::mem::take(&mut self.buf)) {
+            Ok(text) => {
+                self.text = text;
+                match self.ends.iter().position(|&end| !self.text.is_char_boundary(end)) {
+                    None => return Ok(Some(start)),
+                    Some(j) => {
+                        let end = self.ends[j];
+                        let first = (0..end).rev().find(|&i| self.text.is_char_boundary(i));
+                        (first.unwrap_or(0), self.text.as_bytes()[first.unwrap_or(0)])
+                    }
+                }
+            }
             Err(e) => {
                 let at = e.utf8_error().valid_up_to();
-                let bytes = e.into_bytes();
-                let col = self.ends.partition_point(|&end| end <= at);
-                let place = if self.header.names.is_empty() {
-                    "the header".to_string()
-                } else {
-                    format!("column '{}'", self.header.display_name(col))
-                };
-                return Err(Error::input(format!(
-                    "the file is not UTF-8 text (byte 0x{:02X} in {place}); save it as UTF-8 \
-                     (\"CSV UTF-8\")",
-                    bytes[at]
-                ))
-                .in_file(&self.path)
-                .at_line(start));
+                let byte = e.as_bytes()[at];
+                self.text = String::new();
+                (at, byte)
             }
-        }
-        Ok(Some(start))
+        };
+        let (at, byte) = bad_at;
+        let col = self.ends.partition_point(|&end| end <= at);
+        let place = if self.header.names.is_empty() {
+            "the header".to_string()
+        } else {
+            format!("column '{}'", self.header.display_name(col))
+        };
+        Err(Error::input(format!(
+            "the file is not UTF-8 text (byte 0x{byte:02X} in {place}); save it as UTF-8 \
+             (\"CSV UTF-8\")"
+        ))
+        .in_file(&self.path)
+        .at_line(start))
     }
 
     /// Number of fields of the current row.

@@ -61,16 +61,24 @@ impl ModelFile {
         let fail = |msg: String| Error::input(msg).in_file(path);
         let file = std::fs::File::open(path)
             .map_err(|e| fail(format!("cannot read the model file ({e}); check the path")))?;
+        let too_big = || {
+            fail(format!(
+                "the file is larger than {} MiB, more than any model glrfe writes; check that \
+                 --model names a model file written by 'glrfe train'",
+                MAX_FILE_BYTES >> 20
+            ))
+        };
+        // The size is checked before reading (a regular file) and while reading (a pipe or a
+        // device, whose size is unknown).
+        if file.metadata().is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
+            return Err(too_big());
+        }
         let mut bytes = Vec::new();
         file.take(MAX_FILE_BYTES + 1)
             .read_to_end(&mut bytes)
             .map_err(|e| fail(format!("cannot read the model file ({e})")))?;
         if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(fail(format!(
-                "the file is larger than {} MiB, more than any model glrfe writes; check that \
-                 --model names a model file written by 'glrfe train'",
-                MAX_FILE_BYTES >> 20
-            )));
+            return Err(too_big());
         }
         let text = String::from_utf8(bytes).map_err(|e| {
             fail(format!(

@@ -80,7 +80,7 @@ pub fn fit(
     let (scaler, xb, yb, _) = select::prepare(&xk, y, cfg.balance, &mut rng)?;
     let mut rng = Stream::derive(seed, "final-train", task);
     let (model, report) = nn::train(&xb, &yb, None, &cfg.train, &mut rng)
-        .map_err(|e| Error::run(format!("final model: {}", e.message())))?;
+        .map_err(|e| Error::new(e.kind(), format!("final model: {}", e.message())))?;
     let train_loss = report.epoch_loss.last().copied().unwrap_or(f64::NAN);
     Ok(Fitted { features, scaler, model, selection, train_loss })
 }
@@ -148,6 +148,10 @@ pub fn cross_validate(
                 selection: fitted.selection,
             })
         })
+        // All folds, then the first error in fold order: the message must not depend on
+        // which thread failed first.
+        .collect::<Vec<Result<_>>>()
+        .into_iter()
         .collect::<Result<_>>()?;
     let metrics: Vec<Metrics> = results.iter().map(|r| r.metrics).collect();
     let pooled_input: Vec<(Vec<usize>, Vec<f64>)> =
