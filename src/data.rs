@@ -69,6 +69,11 @@ pub struct LoadOptions {
     pub delimiter: Option<u8>,
     /// What to do with missing feature cells (empty, `nan`, `NA`, `inf`, ...).
     pub missing: Missing,
+    /// Keep feature columns that are constant (or entirely missing) over the rows used, instead
+    /// of dropping them with a warning. For applying a saved model to new rows, which needs
+    /// every column it was trained on whatever their spread in those rows (a single row is
+    /// constant in every column).
+    pub keep_constant: bool,
 }
 
 /// What [`load`] does with a feature cell that has no usable value: empty, a missing-value mark
@@ -1081,7 +1086,8 @@ const READ_BUFFER: usize = 1 << 16;
 /// maps labels to classes 0 and 1, and leaves out rows whose label is missing or unmapped or
 /// whose id the clinical file lacks. Rows keep their file order. Missing feature cells are
 /// handled as [`LoadOptions::missing`] says; feature columns that are constant over the rows
-/// used (after dropping) are dropped and listed in [`LoadSummary::dropped_features`].
+/// used (after dropping), or have no value at all, are dropped and listed in
+/// [`LoadSummary::dropped_features`] unless [`LoadOptions::keep_constant`] is set.
 ///
 /// The table is streamed: memory is the feature matrix (8 bytes a used cell), one row of text
 /// and each row's id, whatever the file's size.
@@ -1293,6 +1299,10 @@ pub fn load_from_reader(
         let name = r.header.names[cols[k]].clone();
         if opts.missing == Missing::DropColumns && has_missing[k] {
             dropped_features.push((name, "missing values (--missing drop-columns)".to_string()));
+            continue;
+        }
+        if opts.keep_constant {
+            keep.push(k);
             continue;
         }
         let mut values = (0..n).map(|i| x[i * d + k]).filter(|v| !v.is_nan());

@@ -703,13 +703,15 @@ fn property_mutated_bytes_never_panic() {
 // ---------------------------------------------------------------------------------------------
 
 /// Every input under tests/data/fuzz/table_reader/ (crashes cargo-fuzz found, kept after the
-/// fix) with the options the fuzz target derives from its first byte; see
+/// fix) and the fuzz seeds, with the options the fuzz target derives from its first byte; see
 /// fuzz/fuzz_targets/table_reader.rs.
 #[test]
 fn fuzz_regressions_are_errors_or_readings() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/data/fuzz/table_reader");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dirs = ["tests/data/fuzz/table_reader", "fuzz/seeds/table_reader"];
+    let files = dirs.iter().filter_map(|d| fs::read_dir(root.join(d)).ok()).flatten();
     let mut n = 0;
-    for entry in fs::read_dir(dir).unwrap() {
+    for entry in files {
         let bytes = fs::read(entry.unwrap().path()).unwrap();
         let Some((&pick, table)) = bytes.split_first() else { continue };
         let missing = [Missing::Error, Missing::DropRows, Missing::DropColumns, Missing::Median];
@@ -726,5 +728,5 @@ fn fuzz_regressions_are_errors_or_readings() {
         let _ = data::load_from_reader(table, Path::new("fuzz.csv"), &opts);
         n += 1;
     }
-    assert!(n >= 1);
+    assert!(n >= 9, "the crash found and the seeds");
 }

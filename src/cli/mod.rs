@@ -269,6 +269,9 @@ fn load_options(args: &Parsed) -> Result<LoadOptions> {
     let delimiter = match args.get("delimiter") {
         None => None,
         Some("tab" | "\\t" | "\t") => Some(b'\t'),
+        Some("\"" | "\r" | "\n") => {
+            return Err(Error::usage("--delimiter cannot be a quote or a line break"));
+        }
         Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
         Some(d) => {
             return Err(Error::usage(format!("--delimiter '{d}' must be one character or 'tab'")));
@@ -296,11 +299,15 @@ fn load_options(args: &Parsed) -> Result<LoadOptions> {
         clinical_id: args.get("clinical-id").map(String::from),
         delimiter,
         missing,
+        keep_constant: false,
     })
 }
 
 fn load(ctx: &Context, args: &Parsed) -> Result<(Dataset, LoadSummary)> {
-    let (data, summary) = data::load(&ctx.table, &load_options(args)?)?;
+    let mut opts = load_options(args)?;
+    // A command applying a saved model needs every column it was trained on.
+    opts.keep_constant = matches!(ctx.command, "explain" | "predict");
+    let (data, summary) = data::load(&ctx.table, &opts)?;
     ctx.note(&summary.describe());
     Ok((data, summary))
 }
