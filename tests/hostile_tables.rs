@@ -621,9 +621,9 @@ fn property_broken_tables_fail_on_the_right_line() {
             // A Latin-1 byte in the label.
             _ => {
                 let cut = row_text.rfind(d).unwrap();
-                let mut b = text[..start + cut + 1].as_bytes().to_vec();
+                let mut b = text.as_bytes()[..start + cut + 1].to_vec();
                 b.push(0xE9);
-                b.extend_from_slice(text[start + cut + 1..].as_bytes());
+                b.extend_from_slice(&text.as_bytes()[start + cut + 1..]);
                 let e = data::load_from_reader(&b[..], Path::new("gen.csv"), &opts_for(&g))
                     .expect_err("latin-1 byte");
                 assert_eq!(e.line(), Some(line), "case {case}: {e}");
@@ -723,6 +723,7 @@ fn fuzz_regressions_are_errors_or_readings() {
             negative: if pick & 16 == 0 { vec![] } else { vec!["I".into(), "a".into()] },
             delimiter: [None, Some(b';'), Some(b'\t'), None][usize::from(pick >> 6)],
             missing: missing[usize::from(pick & 3)],
+            keep_constant: pick & 32 != 0,
             ..LoadOptions::default()
         };
         let _ = data::load_from_reader(table, Path::new("fuzz.csv"), &opts);

@@ -19,6 +19,7 @@ fuzz_target!(|bytes: &[u8]| {
         negative: if pick & 16 == 0 { vec![] } else { vec!["I".into(), "a".into()] },
         delimiter: [None, Some(b';'), Some(b'\t'), None][usize::from(pick >> 6)],
         missing: missing[usize::from(pick & 3)],
+        keep_constant: pick & 32 != 0,
         ..LoadOptions::default()
     };
     if let Ok((d, summary)) = data::load_from_reader(table, Path::new("fuzz.csv"), &opts) {
