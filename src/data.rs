@@ -12,9 +12,24 @@
 //! have them (Lung1 has one patient with stage `NA`), so they are left out and listed in the
 //! [`LoadSummary`], which the command-line tool prints. Malformed cells are errors, because a
 //! silently dropped or zero-filled feature would change the result without anyone noticing.
+//! Missing cells (empty, `nan`, `NA`, infinities) are errors too unless [`Missing`] says
+//! otherwise; feature columns that cannot inform a model (constant, or with no value at all)
+//! are dropped and listed in the summary, which prints them as a warning.
+//!
+//! Files are streamed, one row at a time, by a small RFC 4180 reader written here (it counts
+//! lines exactly, names the column of a bad byte, and never holds more than one row of text),
+//! so a table of any size costs its feature matrix, 8 bytes a used cell, plus each row's id.
+//!
+//! # Limitations
+//! - A feature column that is constant within a training fold but not over the whole table is
+//!   kept; the scaler maps it to 0 on that fold's training rows (see
+//!   [`Scaler`](crate::preprocess::Scaler)).
+//! - A decimal comma is read only in tables delimited by `;` or tab, and only in a cell with one
+//!   comma and no point: `1.234,5` (a point for thousands) is refused, not guessed.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
@@ -52,6 +67,29 @@ pub struct LoadOptions {
     pub clinical_id: Option<String>,
     /// The field delimiter of both files; `None` detects `,`, `;` or tab from each header line.
     pub delimiter: Option<u8>,
+    /// What to do with missing feature cells (empty, `nan`, `NA`, `inf`, ...).
+    pub missing: Missing,
+    /// Keep feature columns that are constant (or entirely missing) over the rows used, instead
+    /// of dropping them with a warning. For applying a saved model to new rows, which needs
+    /// every column it was trained on whatever their spread in those rows (a single row is
+    /// constant in every column).
+    pub keep_constant: bool,
+}
+
+/// What [`load`] does with a feature cell that has no usable value: empty, a missing-value mark
+/// (`nan`, `NA`, `N/A`, `#N/A`, `null`, `none`, any case) or an infinity.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Missing {
+    /// Refuse the table, naming the first such cell (the default: nothing changes unseen).
+    #[default]
+    Error,
+    /// Leave out every row with a missing feature cell; each is listed in the summary.
+    DropRows,
+    /// Drop every feature column with a missing cell; each is listed in the summary.
+    DropColumns,
+    /// Keep the cells as NaN in the matrix; [`Scaler`](crate::preprocess::Scaler) replaces them
+    /// with the median of the training rows it is fitted on, so no test row informs the value.
+    Median,
 }
 
 /// A labelled table: one row a patient, one column a feature, rows in file order.
@@ -141,6 +179,11 @@ pub struct LoadSummary {
     pub class_counts: [usize; 2],
     /// Display names of class 0 and class 1, as in [`Dataset::classes`].
     pub classes: [String; 2],
+    /// Feature columns dropped, and why: constant over the rows used, every cell missing, or
+    /// (with [`Missing::DropColumns`]) some cell missing.
+    pub dropped_features: Vec<(String, String)>,
+    /// Missing cells left in the matrix as NaN for imputation ([`Missing::Median`]).
+    pub missing_cells: usize,
 }
 
 impl LoadSummary {
@@ -176,6 +219,26 @@ impl LoadSummary {
             if self.left_out.len() > MAX_LISTED {
                 let _ = writeln!(s, "  ... and {} more", self.left_out.len() - MAX_LISTED);
             }
+        }
+
+        if !self.dropped_features.is_empty() {
+            let n = self.dropped_features.len();
+            let _ = write!(s, "warning: dropped {n} feature {}:", plural(n, "column"));
+            for (name, why) in self.dropped_features.iter().take(MAX_LISTED) {
+                let _ = write!(s, "\n  {name}: {why}");
+            }
+            if n > MAX_LISTED {
+                let _ = write!(s, "\n  ... and {} more", n - MAX_LISTED);
+            }
+            s.push('\n');
+        }
+        if self.missing_cells > 0 {
+            let _ = writeln!(
+                s,
+                "{} missing {} will be imputed with the median of the training rows",
+                self.missing_cells,
+                plural(self.missing_cells, "cell")
+            );
         }
 
         let _ = write!(s, "using {} {}", self.features, plural(self.features, "feature"));
@@ -262,164 +325,374 @@ pub fn glob_match(pattern: &str, name: &str) -> bool {
 // Reading a CSV file
 // ---------------------------------------------------------------------------------------------
 
-/// One data row of a file, with the line it starts on.
-struct Record {
-    line: u64,
-    fields: Vec<String>,
+/// The longest row the reader accepts, quoted line breaks included. Generous (a single 100 MB
+/// cell reads), yet it stops a file without line breaks (or with an unclosed quote) from
+/// growing one row without bound.
+pub const MAX_ROW_BYTES: usize = 256 << 20;
+
+/// Where the reader is inside a row.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// At the start of a field.
+    FieldStart,
+    /// Inside a field that did not start with a quote.
+    Unquoted,
+    /// Inside a quoted field.
+    Quoted,
+    /// Just after a quote inside a quoted field: the closing quote, or the first of `""`.
+    QuoteInQuoted,
+    /// After a quoted field's closing quote and blanks, before the delimiter.
+    AfterQuoted,
 }
 
-/// A whole CSV file, header checked, every row with as many fields as the header.
-struct Table {
+/// A streaming CSV reader: one row in memory at a time, each with the exact 1-based line of
+/// the file it starts on (blank lines counted, as an editor shows them).
+///
+/// Fields follow RFC 4180: a field starting with `"` (blanks before it allowed) is quoted, may
+/// hold delimiters and line breaks, writes a quote as `""`, and must end at its closing quote
+/// (blanks allowed before the delimiter); a quote inside an unquoted field is an ordinary
+/// character. Line ends may be LF or CRLF. A line holding only blanks is not a row. Every row
+/// must be UTF-8; a byte order mark before the header is skipped.
+struct CsvReader<R> {
+    input: R,
     path: PathBuf,
-    header: Vec<String>,
-    header_line: u64,
-    rows: Vec<Record>,
+    delimiter: u8,
+    /// Physical lines consumed so far.
+    line: u64,
+    /// The current physical line, terminator included; `pending` if not yet parsed.
+    raw: Vec<u8>,
+    pending: bool,
+    /// Unescaped bytes of the row being read, then (validated) its text.
+    buf: Vec<u8>,
+    text: String,
+    /// End offset in `text` of each field.
+    ends: Vec<usize>,
+    /// The header, once read.
+    header: Header,
 }
 
-impl Table {
-    /// Read and check `path`: readable, UTF-8, not empty, unique column names, no ragged rows,
-    /// at least one data row.
-    fn read(path: &Path, delimiter: Option<u8>) -> Result<Table> {
-        let bytes = std::fs::read(path).map_err(|e| {
-            let msg = match e.kind() {
-                std::io::ErrorKind::NotFound => "file not found; check the path".to_string(),
-                std::io::ErrorKind::PermissionDenied => {
-                    "permission denied reading the file; check its permissions".to_string()
-                }
-                _ => format!("cannot read the file ({e}); check that it is a readable file"),
-            };
-            Error::input(msg).in_file(path)
-        })?;
+/// The column names of a table and where they are.
+struct Header {
+    path: PathBuf,
+    names: Vec<String>,
+    line: u64,
+}
 
-        // Spreadsheet programs often start a "CSV UTF-8" export with a byte order mark; it is
-        // not part of the first column's name.
-        let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-        let text = std::str::from_utf8(body).map_err(|e| {
-            let at = e.valid_up_to();
-            let line = body[..at].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
-            Error::input(format!(
-                "the file is not UTF-8 text (byte 0x{:02X}); save it as UTF-8 (\"CSV UTF-8\")",
-                body[at]
-            ))
-            .in_file(path)
-            .at_line(line)
-        })?;
-
-        if text.trim().is_empty() {
-            return Err(Error::input(
-                "the file is empty; expected a header line naming the columns, then one row a \
-                 patient",
-            )
-            .in_file(path)
-            .at_line(1));
-        }
-
-        // The csv reader's own line count leaves out blank lines, and a record's byte offset
-        // points before the blank lines that precede it. So lines are counted here: skip line
-        // breaks from the offset, then the line is one more than the newlines before.
-        let newlines: Vec<usize> =
-            text.bytes().enumerate().filter(|&(_, b)| b == b'\n').map(|(i, _)| i).collect();
-        let line_of = |byte: u64| {
-            let start = usize::try_from(byte).unwrap_or(usize::MAX).min(text.len());
-            let skip = text.as_bytes()[start..].iter().take_while(|&&b| b == b'\n' || b == b'\r');
-            let first = start + skip.count();
-            newlines.partition_point(|&i| i < first) as u64 + 1
-        };
-
-        let delimiter = delimiter.unwrap_or_else(|| detect_delimiter(text));
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(false)
-            .flexible(true)
-            .delimiter(delimiter)
-            .from_reader(text.as_bytes());
-
-        let mut header: Option<(Vec<String>, u64)> = None;
-        let mut rows = Vec::new();
-        for result in reader.records() {
-            let record = result.map_err(|e| {
-                let mut err =
-                    Error::input(format!("cannot parse the file as CSV ({e})")).in_file(path);
-                if let Some(pos) = e.position() {
-                    err = err.at_line(line_of(pos.byte()));
-                }
-                err
-            })?;
-            let line = record.position().map_or(0, |p| line_of(p.byte()));
-
-            // A line of blanks only is not a row (empty lines the csv reader skips itself).
-            if record.len() == 1 && record[0].trim().is_empty() {
-                continue;
-            }
-
-            match &header {
-                None => {
-                    let names: Vec<String> = record.iter().map(|f| f.trim().to_string()).collect();
-                    check_unique_names(&names, path, line)?;
-                    header = Some((names, line));
-                }
-                Some((names, _)) => {
-                    if record.len() != names.len() {
-                        return Err(Error::input(format!(
-                            "expected {} fields as in the header, found {}; look for a missing \
-                             or extra delimiter, or a delimiter inside an unquoted value",
-                            names.len(),
-                            record.len()
-                        ))
-                        .in_file(path)
-                        .at_line(line));
-                    }
-                    rows.push(Record { line, fields: record.iter().map(str::to_string).collect() });
-                }
-            }
-        }
-
-        let Some((header, header_line)) = header else {
-            return Err(Error::input("the file is empty; expected a header line, then data rows")
-                .in_file(path)
-                .at_line(1));
-        };
-        if rows.is_empty() {
-            return Err(Error::input(
-                "the file has a header line but no data rows; expected one row a patient",
-            )
-            .in_file(path)
-            .at_line(header_line));
-        }
-        Ok(Table { path: path.to_path_buf(), header, header_line, rows })
-    }
-
+impl Header {
     fn column(&self, name: &str) -> Option<usize> {
-        self.header.iter().position(|h| h == name)
+        self.names.iter().position(|h| h == name)
     }
 
     /// The display name of column `j`: its name, or its position if it has none (a pandas
     /// index column is written with an empty name).
     fn display_name(&self, j: usize) -> String {
-        if self.header[j].is_empty() {
-            format!("(unnamed column {})", j + 1)
-        } else {
-            self.header[j].clone()
+        match self.names.get(j) {
+            Some(n) if !n.is_empty() => n.clone(),
+            _ => format!("(unnamed column {})", j + 1),
         }
     }
 
-    fn cell_error(&self, row: &Record, col: usize, msg: String) -> Error {
-        Error::input(msg).in_file(&self.path).at_line(row.line).in_column(self.display_name(col))
+    fn cell_error(&self, line: u64, col: usize, msg: String) -> Error {
+        Error::input(msg).in_file(&self.path).at_line(line).in_column(self.display_name(col))
     }
+}
+
+/// Open `path` for reading, with a message saying what to do when that fails.
+fn open_file(path: &Path) -> Result<std::fs::File> {
+    let fail = |msg: String| Error::input(msg).in_file(path);
+    let file = std::fs::File::open(path).map_err(|e| {
+        fail(match e.kind() {
+            std::io::ErrorKind::NotFound => "file not found; check the path".to_string(),
+            std::io::ErrorKind::PermissionDenied => {
+                "permission denied reading the file; check its permissions".to_string()
+            }
+            _ => format!("cannot read the file ({e}); check that it is a readable file"),
+        })
+    })?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        return Err(fail("this is a folder, not a file; give the path of the CSV file".into()));
+    }
+    Ok(file)
+}
+
+impl<R: BufRead> CsvReader<R> {
+    /// Start reading `input` (named `path` in messages) and read its header line. `None`
+    /// detects the delimiter from the header line (see [`detect_delimiter`]).
+    fn new(input: R, path: &Path, delimiter: Option<u8>) -> Result<CsvReader<R>> {
+        let header = Header { path: path.to_path_buf(), names: Vec::new(), line: 0 };
+        let mut r = CsvReader {
+            input,
+            path: path.to_path_buf(),
+            delimiter: b',',
+            line: 0,
+            raw: Vec::new(),
+            pending: false,
+            buf: Vec::new(),
+            text: String::new(),
+            ends: Vec::new(),
+            header,
+        };
+
+        // The first line that is not blank is the header; the delimiter is detected from it.
+        loop {
+            if !r.read_line()? {
+                return Err(Error::input(
+                    "the file is empty; expected a header line naming the columns, then one row \
+                     a patient",
+                )
+                .in_file(path)
+                .at_line(1));
+            }
+            if r.line == 1 && r.raw.starts_with(b"\xEF\xBB\xBF") {
+                // Spreadsheet programs often start a "CSV UTF-8" export with a byte order mark;
+                // it is not part of the first column's name.
+                r.raw.drain(..3);
+            }
+            if !is_blank(&r.raw) {
+                break;
+            }
+        }
+        r.delimiter = delimiter.unwrap_or_else(|| detect_delimiter(&r.raw));
+        r.pending = true;
+
+        let line = r.next_row()?.unwrap_or(1);
+        let names: Vec<String> = (0..r.len()).map(|j| r.field(j).trim().to_string()).collect();
+        check_unique_names(&names, path, line)?;
+        r.header.names = names;
+        r.header.line = line;
+        Ok(r)
+    }
+
+    /// Read the next physical line into `raw`; `false` at the end of the input.
+    fn read_line(&mut self) -> Result<bool> {
+        self.raw.clear();
+        let limit = (MAX_ROW_BYTES + 2) as u64;
+        let n = (&mut self.input).take(limit).read_until(b'\n', &mut self.raw).map_err(|e| {
+            Error::input(format!("cannot read the file ({e})"))
+                .in_file(&self.path)
+                .at_line(self.line + 1)
+        })?;
+        if n == 0 {
+            return Ok(false);
+        }
+        self.line += 1;
+        if self.raw.len() > MAX_ROW_BYTES && !self.raw.ends_with(b"\n") {
+            return Err(self.too_long(self.line));
+        }
+        Ok(true)
+    }
+
+    fn too_long(&self, line: u64) -> Error {
+        Error::input(format!(
+            "the row starting here is longer than {} MiB; check that this is a CSV table with \
+             one row a line, and that every quoted field has its closing quote",
+            MAX_ROW_BYTES >> 20
+        ))
+        .in_file(&self.path)
+        .at_line(line)
+    }
+
+    fn syntax_error(&self, line: u64, column: usize, msg: &str) -> Error {
+        Error::input(format!("{msg} (at character {column} of the line)"))
+            .in_file(&self.path)
+            .at_line(line)
+    }
+
+    /// Read the next row; `Ok(Some(line))` gives the line it starts on, its fields are then
+    /// [`CsvReader::field`]`(0..len)`. `Ok(None)` at the end of the input.
+    fn next_row(&mut self) -> Result<Option<u64>> {
+        self.buf = std::mem::take(&mut self.text).into_bytes();
+        self.buf.clear();
+        self.ends.clear();
+
+        let delim = self.delimiter;
+        let mut state = State::FieldStart;
+        let mut field_start = 0;
+        let mut start_line = None;
+        let mut quote_line = 0;
+        loop {
+            if self.pending {
+                self.pending = false;
+            } else if !self.read_line()? {
+                match start_line {
+                    None => return Ok(None),
+                    // Only a quoted field can carry a row past the end of a line.
+                    Some(_) => {
+                        return Err(Error::input(
+                            "a quoted field opened on this line is never closed; add the \
+                             closing quote (inside quotes, write a quote as \"\")",
+                        )
+                        .in_file(&self.path)
+                        .at_line(quote_line));
+                    }
+                }
+            }
+            if start_line.is_none() {
+                if is_blank(&self.raw) {
+                    continue;
+                }
+                start_line = Some(self.line);
+            }
+
+            let line = self.line;
+            let mut body: &[u8] = &self.raw;
+            let mut terminator: &[u8] = b"";
+            if let Some(b) = body.strip_suffix(b"\n") {
+                body = b;
+                terminator = b"\n";
+                if let Some(b) = body.strip_suffix(b"\r") {
+                    body = b;
+                    terminator = b"\r\n";
+                }
+            }
+
+            for (i, &b) in body.iter().enumerate() {
+                match state {
+                    State::FieldStart | State::Unquoted if b == delim => {
+                        self.ends.push(self.buf.len());
+                        field_start = self.buf.len();
+                        state = State::FieldStart;
+                    }
+                    State::FieldStart | State::Unquoted if b == b'\r' => {
+                        return Err(self.syntax_error(
+                            line,
+                            i + 1,
+                            "a carriage return without a line feed (old Mac line ends, or a \
+                             stray control character); save the file with LF or CRLF line ends",
+                        ));
+                    }
+                    State::FieldStart | State::Unquoted
+                        if b == b'"'
+                            && self.buf[field_start..].iter().all(u8::is_ascii_whitespace) =>
+                    {
+                        self.buf.truncate(field_start);
+                        state = State::Quoted;
+                        quote_line = line;
+                    }
+                    State::FieldStart | State::Unquoted => {
+                        self.buf.push(b);
+                        state = State::Unquoted;
+                    }
+                    State::Quoted if b == b'"' => state = State::QuoteInQuoted,
+                    State::Quoted => self.buf.push(b),
+                    State::QuoteInQuoted if b == b'"' => {
+                        self.buf.push(b'"');
+                        state = State::Quoted;
+                    }
+                    State::QuoteInQuoted | State::AfterQuoted if b == delim => {
+                        self.ends.push(self.buf.len());
+                        field_start = self.buf.len();
+                        state = State::FieldStart;
+                    }
+                    State::QuoteInQuoted | State::AfterQuoted if b == b' ' || b == b'\t' => {
+                        state = State::AfterQuoted;
+                    }
+                    State::QuoteInQuoted | State::AfterQuoted => {
+                        return Err(self.syntax_error(
+                            line,
+                            i + 1,
+                            "text after the closing quote of a quoted field; a quoted field \
+                             must end at its closing quote, and a quote inside it is written \
+                             as \"\"",
+                        ));
+                    }
+                }
+            }
+            if self.buf.len() > MAX_ROW_BYTES {
+                return Err(self.too_long(start_line.unwrap_or(line)));
+            }
+            if state == State::Quoted {
+                // A line break inside quotes belongs to the field.
+                self.buf.extend_from_slice(terminator);
+                continue;
+            }
+            self.ends.push(self.buf.len());
+            break;
+        }
+
+        // The fields' bytes are stored end to end without their delimiters, so the whole row
+        // can be valid UTF-8 while a field boundary splits a character (bytes of one character
+        // on both sides of a delimiter): both are checked.
+        let start = start_line.unwrap_or(self.line);
+        let bad_at = match String::from_utf8(std::mem::take(&mut self.buf)) {
+            Ok(text) => {
+                self.text = text;
+                match self.ends.iter().position(|&end| !self.text.is_char_boundary(end)) {
+                    None => return Ok(Some(start)),
+                    Some(j) => {
+                        let end = self.ends[j];
+                        let first = (0..end).rev().find(|&i| self.text.is_char_boundary(i));
+                        (first.unwrap_or(0), self.text.as_bytes()[first.unwrap_or(0)])
+                    }
+                }
+            }
+            Err(e) => {
+                let at = e.utf8_error().valid_up_to();
+                let byte = e.as_bytes()[at];
+                self.text = String::new();
+                (at, byte)
+            }
+        };
+        let (at, byte) = bad_at;
+        let col = self.ends.partition_point(|&end| end <= at);
+        let place = if self.header.names.is_empty() {
+            "the header".to_string()
+        } else {
+            format!("column '{}'", self.header.display_name(col))
+        };
+        Err(Error::input(format!(
+            "the file is not UTF-8 text (byte 0x{byte:02X} in {place}); save it as UTF-8 \
+             (\"CSV UTF-8\")"
+        ))
+        .in_file(&self.path)
+        .at_line(start))
+    }
+
+    /// Number of fields of the current row.
+    fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Field `j` of the current row, untrimmed.
+    fn field(&self, j: usize) -> &str {
+        let start = if j == 0 { 0 } else { self.ends[j - 1] };
+        &self.text[start..self.ends[j]]
+    }
+
+    /// The next data row, checked to have as many fields as the header.
+    fn next_data_row(&mut self) -> Result<Option<u64>> {
+        let Some(line) = self.next_row()? else { return Ok(None) };
+        if self.len() != self.header.names.len() {
+            return Err(Error::input(format!(
+                "expected {} fields as in the header, found {}; look for a missing or extra \
+                 delimiter, or a delimiter inside an unquoted value",
+                self.header.names.len(),
+                self.len()
+            ))
+            .in_file(&self.path)
+            .at_line(line));
+        }
+        Ok(Some(line))
+    }
+}
+
+fn is_blank(line: &[u8]) -> bool {
+    line.iter().all(u8::is_ascii_whitespace)
 }
 
 /// The delimiter of a table, guessed from its header line: whichever of `,` `;` tab occurs most
 /// often outside quotes (`,` on a tie or when none occurs). European spreadsheet exports use `;`
 /// because `,` is their decimal mark.
-fn detect_delimiter(text: &str) -> u8 {
-    let first = text.lines().next().unwrap_or("");
+fn detect_delimiter(header_line: &[u8]) -> u8 {
     let mut counts = [0usize; 3];
     let mut quoted = false;
-    for c in first.chars() {
+    for &c in header_line {
         match c {
-            '"' => quoted = !quoted,
-            ',' if !quoted => counts[0] += 1,
-            ';' if !quoted => counts[1] += 1,
-            '\t' if !quoted => counts[2] += 1,
+            b'"' => quoted = !quoted,
+            b'\n' => break,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
             _ => {}
         }
     }
@@ -459,6 +732,15 @@ fn check_unique_names(names: &[String], path: &Path, line: u64) -> Result<()> {
     Ok(())
 }
 
+/// At most 40 characters of `s`, for messages: a 100 MB cell must not become a 100 MB line.
+fn shown(s: &str) -> String {
+    const MAX: usize = 40;
+    match s.char_indices().nth(MAX) {
+        None => s.to_string(),
+        Some((cut, _)) => format!("{}... ({} bytes)", &s[..cut], s.len()),
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Columns: ids, features, "did you mean"
 // ---------------------------------------------------------------------------------------------
@@ -471,70 +753,74 @@ enum IdSource {
     LineNumber,
 }
 
-fn id_source(table: &Table, id: Option<&str>, option: &str) -> Result<IdSource> {
+/// The column called `name`, or an error suggesting the closest names.
+fn named_column(header: &Header, name: &str, option: &str) -> Result<usize> {
+    header.column(name).ok_or_else(|| {
+        Error::input(format!(
+            "no id column of this name in the header; {}; pass {option} with the name of the \
+             column identifying patients",
+            closest_names(&header.names, name)
+        ))
+        .in_file(&header.path)
+        .at_line(header.line)
+        .in_column(name)
+    })
+}
+
+fn id_source(header: &Header, id: Option<&str>, option: &str) -> Result<IdSource> {
     match id {
-        Some(name) => table.column(name).map(IdSource::Column).ok_or_else(|| {
-            Error::input(format!(
-                "no id column of this name in the header; {}; pass {option} with the name of \
-                 the column identifying patients",
-                closest_names(&table.header, name)
-            ))
-            .in_file(&table.path)
-            .at_line(table.header_line)
-            .in_column(name)
-        }),
-        None => Ok(table.column(DEFAULT_ID).map_or(IdSource::LineNumber, IdSource::Column)),
+        Some(name) => named_column(header, name, option).map(IdSource::Column),
+        None => Ok(header.column(DEFAULT_ID).map_or(IdSource::LineNumber, IdSource::Column)),
     }
 }
 
-/// The id of every row, in file order; ids must be non-empty and unique.
-fn row_ids(table: &Table, source: IdSource) -> Result<Vec<String>> {
-    let IdSource::Column(col) = source else {
-        return Ok(table.rows.iter().map(|r| format!("row{}", r.line)).collect());
-    };
+/// Ids already seen, to refuse a second row of the same patient.
+#[derive(Default)]
+struct IdCheck {
+    seen: HashMap<String, u64>,
+}
 
-    let mut seen: HashMap<&str, u64> = HashMap::new();
-    let mut ids = Vec::with_capacity(table.rows.len());
-    for row in &table.rows {
-        let id = row.fields[col].trim();
+impl IdCheck {
+    /// The trimmed id in column `col` on `line`, checked to be non-empty and new.
+    fn check(&mut self, header: &Header, line: u64, col: usize, raw: &str) -> Result<String> {
+        let id = raw.trim();
         if id.is_empty() {
-            return Err(table.cell_error(
-                row,
+            return Err(header.cell_error(
+                line,
                 col,
                 "the id is empty; every row needs an id (or remove the row)".to_string(),
             ));
         }
-        if let Some(&first) = seen.get(id) {
-            return Err(table.cell_error(
-                row,
+        if let Some(&first) = self.seen.get(id) {
+            return Err(header.cell_error(
+                line,
                 col,
                 format!(
-                    "id '{id}' is on line {first} and again on line {}; ids must be unique, one \
-                     row a patient; if the table has several rows per patient (e.g. one per \
+                    "id '{}' is on line {first} and again on line {line}; ids must be unique, \
+                     one row a patient; if the table has several rows per patient (e.g. one per \
                      ROI), filter it to one row each first",
-                    row.line
+                    shown(id)
                 ),
             ));
         }
-        seen.insert(id, row.line);
-        ids.push(id.to_string());
+        self.seen.insert(id.to_string(), line);
+        Ok(id.to_string())
     }
-    Ok(ids)
 }
 
-/// The feature columns of `table` in header order, never one of `exclude` (id, label).
+/// The feature columns of `header` in header order, never one of `exclude` (id, label).
 fn feature_columns(
-    table: &Table,
+    header: &Header,
     globs: Option<&[String]>,
     exclude: &[usize],
 ) -> Result<Vec<usize>> {
-    let candidates = (0..table.header.len()).filter(|j| !exclude.contains(j));
-    let err = |msg: String| Error::input(msg).in_file(&table.path).at_line(table.header_line);
+    let candidates = (0..header.names.len()).filter(|j| !exclude.contains(j));
+    let err = |msg: String| Error::input(msg).in_file(&header.path).at_line(header.line);
 
     match globs {
         None => {
             let cols: Vec<usize> =
-                candidates.filter(|&j| is_pyradiomics_feature(&table.header[j])).collect();
+                candidates.filter(|&j| is_pyradiomics_feature(&header.names[j])).collect();
             if cols.is_empty() {
                 return Err(err(
                     "no column is named like a PyRadiomics feature (<imageType>_<class>_<Feature>, \
@@ -553,17 +839,17 @@ fn feature_columns(
             }
             let candidates: Vec<usize> = candidates.collect();
             for g in globs {
-                if !candidates.iter().any(|&j| glob_match(g, &table.header[j])) {
+                if !candidates.iter().any(|&j| glob_match(g, &header.names[j])) {
                     return Err(err(format!(
                         "feature pattern '{g}' matches no column; {}; fix the pattern given \
                          with --features ('*' matches any run of characters, '?' one)",
-                        closest_names(&table.header, g)
+                        closest_names(&header.names, g)
                     )));
                 }
             }
             Ok(candidates
                 .into_iter()
-                .filter(|&j| globs.iter().any(|g| glob_match(g, &table.header[j])))
+                .filter(|&j| globs.iter().any(|g| glob_match(g, &header.names[j])))
                 .collect())
         }
     }
@@ -581,7 +867,8 @@ fn closest_names(names: &[String], target: &str) -> String {
         return "the header has no named columns".to_string();
     }
     scored.sort();
-    let shown: Vec<String> = scored.iter().take(3).map(|(_, n)| format!("'{n}'")).collect();
+    let shown: Vec<String> =
+        scored.iter().take(3).map(|(_, n)| format!("'{}'", shown(n))).collect();
     format!("closest column names: {}", shown.join(", "))
 }
 
@@ -601,40 +888,67 @@ fn edit_distance(a: &str, b: &str) -> usize {
     prev[b.len()]
 }
 
-/// Parse one feature cell. NaN, infinities and empty cells are refused: PyRadiomics writes
-/// `nan` when it cannot compute a feature, and a model cannot learn from or score such a row.
-fn parse_feature(raw: &str) -> std::result::Result<f64, String> {
-    const NAN_HINT: &str = "PyRadiomics writes nan for features it could not compute; fix the \
-                            value or drop the column (leave it out of --features)";
-    let v = raw.trim();
-    if v.is_empty() {
-        return Err(format!("the cell is empty; {NAN_HINT}"));
-    }
-    match v.parse::<f64>() {
-        Ok(x) if x.is_finite() => Ok(x),
-        Ok(_) => Err(format!("'{v}' is not a finite number; {NAN_HINT}")),
-        Err(_) => {
-            let mut msg =
-                format!("'{v}' is not a number; feature cells must be numbers like 0.25 or 1e-3");
-            if v.contains(',') && v.replace(',', ".").parse::<f64>().is_ok() {
-                msg.push_str(" (it looks like a decimal comma; write decimals with '.')");
-            }
-            Err(msg)
-        }
-    }
+// ---------------------------------------------------------------------------------------------
+// Feature cells
+// ---------------------------------------------------------------------------------------------
+
+/// Spellings of a missing value (compared ignoring ASCII case), besides an empty cell:
+/// PyRadiomics and pandas write `nan`, R writes `NA`, spreadsheets `#N/A`.
+const MISSING_MARKS: [&str; 7] = ["nan", "-nan", "na", "n/a", "#n/a", "null", "none"];
+
+/// What a feature cell holds.
+#[derive(Debug, PartialEq)]
+enum Cell {
+    Value(f64),
+    /// No usable value: empty, a missing-value mark, NaN or an infinity; the text says which.
+    Missing(String),
+    /// Not a number: the message says what is wrong.
+    Bad(String),
 }
 
-/// The feature matrix of `rows` (indices into `table.rows`) over `cols`.
-fn feature_matrix(table: &Table, rows: &[usize], cols: &[usize]) -> Result<Matrix> {
-    let mut data = Vec::with_capacity(rows.len() * cols.len());
-    for &r in rows {
-        let row = &table.rows[r];
-        for &j in cols {
-            let x = parse_feature(&row.fields[j]).map_err(|msg| table.cell_error(row, j, msg))?;
-            data.push(x);
+/// Parse one feature cell. With `decimal_comma` (the delimiter is not `,`), one `,` and no `.`
+/// is a decimal comma: `1,5` is 1.5, as European spreadsheets write it.
+fn parse_cell(raw: &str, decimal_comma: bool) -> Cell {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Cell::Missing("the cell is empty".to_string());
+    }
+    match v.parse::<f64>() {
+        Ok(x) if x.is_finite() => return Cell::Value(x),
+        Ok(x) if x.is_nan() => {
+            return Cell::Missing(format!("'{}' marks a missing value", shown(v)));
+        }
+        Ok(_) => return Cell::Missing(format!("'{}' is not a finite number", shown(v))),
+        Err(_) => {}
+    }
+    if MISSING_MARKS.iter().any(|m| m.eq_ignore_ascii_case(v)) {
+        return Cell::Missing(format!("'{v}' marks a missing value"));
+    }
+    let one_comma = v.bytes().filter(|&b| b == b',').count() == 1 && !v.contains('.');
+    if one_comma && v.len() < 64 {
+        let dotted = v.replacen(',', ".", 1);
+        if dotted.parse::<f64>().is_ok() {
+            if decimal_comma {
+                return parse_cell(&dotted, false);
+            }
+            return Cell::Bad(format!(
+                "'{v}' is not a number: it looks like a decimal comma in a table delimited by \
+                 ','; write decimals with '.', or save the table with ';' as the delimiter"
+            ));
         }
     }
-    Ok(Matrix::from_row_major(rows.len(), cols.len(), data))
+    Cell::Bad(format!(
+        "'{}' is not a number; feature cells must be numbers like 0.25 or 1e-3",
+        shown(v)
+    ))
+}
+
+/// The message for a missing cell under [`Missing::Error`].
+fn missing_message(what: &str) -> String {
+    format!(
+        "{what}; PyRadiomics writes nan for features it could not compute; fix the value, leave \
+         the column out of --features, or pass --missing drop-rows, drop-columns or median"
+    )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -722,17 +1036,73 @@ impl LabelMap {
 // Loading
 // ---------------------------------------------------------------------------------------------
 
+/// The clinical file, reduced to what the join needs: per id, its line and its label cell.
+struct Clinical {
+    header: Header,
+    /// The label column, unless the clinical file lacks it (or it is the id column).
+    label_col: Option<usize>,
+    rows: HashMap<String, (u64, String)>,
+    /// The first id, for the message when no id matches.
+    first_id: String,
+    id_name: String,
+}
+
+impl Clinical {
+    fn read(path: &Path, delimiter: Option<u8>, id_name: &str, label: &str) -> Result<Clinical> {
+        let input = std::io::BufReader::with_capacity(READ_BUFFER, open_file(path)?);
+        let mut r = CsvReader::new(input, path, delimiter)?;
+        let id_col = named_column(&r.header, id_name, "--clinical-id")?;
+        let label_col = r.header.column(label).filter(|&j| j != id_col);
+
+        let mut ids = IdCheck::default();
+        let mut rows = HashMap::new();
+        let mut first_id = None;
+        while let Some(line) = r.next_data_row()? {
+            let id = ids.check(&r.header, line, id_col, r.field(id_col))?;
+            let cell = label_col.map(|j| r.field(j).to_string()).unwrap_or_default();
+            first_id.get_or_insert_with(|| id.clone());
+            rows.insert(id, (line, cell));
+        }
+        let Some(first_id) = first_id else {
+            return Err(no_rows(&r.header));
+        };
+        let id_name = r.header.names[id_col].clone();
+        Ok(Clinical { header: r.header, label_col, rows, first_id, id_name })
+    }
+}
+
+fn no_rows(header: &Header) -> Error {
+    Error::input("the file has a header line but no data rows; expected one row a patient")
+        .in_file(&header.path)
+        .at_line(header.line)
+}
+
+/// Bytes read from the file at a time.
+const READ_BUFFER: usize = 1 << 16;
+
 /// Read a labelled table for training or evaluation.
 ///
 /// Reads `path` (and [`LoadOptions::clinical`], joined on the id), picks the feature columns,
 /// maps labels to classes 0 and 1, and leaves out rows whose label is missing or unmapped or
-/// whose id the clinical file lacks. Rows keep their file order.
+/// whose id the clinical file lacks. Rows keep their file order. Missing feature cells are
+/// handled as [`LoadOptions::missing`] says; feature columns that are constant over the rows
+/// used (after dropping), or have no value at all, are dropped and listed in
+/// [`LoadSummary::dropped_features`] unless [`LoadOptions::keep_constant`] is set.
+///
+/// The table is streamed: memory is the feature matrix (8 bytes a used cell), one row of text
+/// and each row's id, whatever the file's size.
 ///
 /// # Errors
 /// [`ErrorKind::Input`](crate::ErrorKind::Input) for unreadable or malformed files, located by
 /// file, line and column; [`ErrorKind::Usage`](crate::ErrorKind::Usage) for contradictory
-/// options; [`ErrorKind::Data`](crate::ErrorKind::Data) when fewer than two classes remain.
+/// options; [`ErrorKind::Data`](crate::ErrorKind::Data) when fewer than two classes or no
+/// feature remain.
 pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Dataset, LoadSummary)> {
+    check_label_options(opts)?;
+    load_from_reader(open_file(path)?, path, opts)
+}
+
+fn check_label_options(opts: &LoadOptions) -> Result<(&str, LabelMap, [String; 2])> {
     let label =
         opts.label.as_deref().map(str::trim).filter(|l| !l.is_empty()).ok_or_else(|| {
             Error::usage(
@@ -741,10 +1111,24 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Dataset, LoadSummary)> {
             )
         })?;
     let (label_map, classes) = LabelMap::new(&opts.positive, &opts.negative)?;
+    Ok((label, label_map, classes))
+}
 
-    let table = Table::read(path, opts.delimiter)?;
-    let id_src = id_source(&table, opts.id.as_deref(), "--id")?;
-    let ids = row_ids(&table, id_src)?;
+/// [`load`] with the feature table read from `input` (named `path` in messages and in the
+/// summary), e.g. a decompressing reader or bytes in memory. The clinical file, if any, is
+/// still read from [`LoadOptions::clinical`].
+///
+/// # Errors
+/// As [`load`].
+pub fn load_from_reader(
+    input: impl Read,
+    path: &Path,
+    opts: &LoadOptions,
+) -> Result<(Dataset, LoadSummary)> {
+    let (label, label_map, classes) = check_label_options(opts)?;
+    let input = std::io::BufReader::with_capacity(READ_BUFFER, input);
+    let mut r = CsvReader::new(input, path, opts.delimiter)?;
+    let id_src = id_source(&r.header, opts.id.as_deref(), "--id")?;
 
     // The clinical file, indexed by id, if there is one.
     let clinical = match &opts.clinical {
@@ -757,98 +1141,32 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Dataset, LoadSummary)> {
                     path.display()
                 )));
             };
-            let ctable = Table::read(cpath, opts.delimiter)?;
-            let cid_name = opts.clinical_id.as_deref().unwrap_or(&table.header[id_col]);
-            let cid_src = id_source(&ctable, Some(cid_name), "--clinical-id")?;
-            let cids = row_ids(&ctable, cid_src)?;
-            let index: HashMap<String, usize> =
-                cids.into_iter().enumerate().map(|(i, id)| (id, i)).collect();
-            Some((ctable, cid_src, index))
+            let cid_name = opts.clinical_id.as_deref().unwrap_or(&r.header.names[id_col]);
+            Some(Clinical::read(cpath, opts.delimiter, cid_name, label)?)
         }
     };
 
     // Where the label lives: the clinical file if it has the column, else the feature table.
-    let clinical_label = clinical.as_ref().and_then(|(c, src, _)| {
-        c.column(label).filter(|&j| !matches!(src, IdSource::Column(k) if *k == j))
-    });
-    let table_label = table.column(label);
+    let clinical_label = clinical.as_ref().and_then(|c| c.label_col);
+    let table_label = r.header.column(label);
     if clinical_label.is_none() && table_label.is_none() {
-        let mut names = table.header.clone();
-        let mut files = path.display().to_string();
-        if let Some((c, _, _)) = &clinical {
-            names.extend(c.header.iter().cloned());
-            files = format!("{files} nor in {}", c.path.display());
-        }
-        return Err(Error::input(format!(
-            "label column not found in {files}; {}; pass --label with one of the header's names",
-            closest_names(&names, label)
-        ))
-        .in_column(label));
-    }
-
-    // Map every row's label, or say why the row is left out.
-    let mut kept = Vec::new();
-    let mut y = Vec::new();
-    let mut left_out = Vec::new();
-    let mut matched = 0usize;
-    for (r, row) in table.rows.iter().enumerate() {
-        let (src_table, src_row, col) = match (&clinical, clinical_label) {
-            (Some((ctable, _, index)), Some(lc)) => match index.get(&ids[r]) {
-                Some(&ci) => (ctable, &ctable.rows[ci], lc),
-                None => {
-                    left_out.push(left(&ids[r], row.line, "no row in clinical file"));
-                    continue;
-                }
-            },
-            (Some((_, _, index)), None) => {
-                if !index.contains_key(&ids[r]) {
-                    left_out.push(left(&ids[r], row.line, "no row in clinical file"));
-                    continue;
-                }
-                (&table, row, table_label.unwrap_or_default())
+        {
+            let mut names = r.header.names.clone();
+            let mut files = path.display().to_string();
+            if let Some(c) = &clinical {
+                names.extend(c.header.names.iter().cloned());
+                files = format!("{files} nor in {}", c.header.path.display());
             }
-            (None, _) => (&table, row, table_label.unwrap_or_default()),
-        };
-        matched += 1;
-
-        match label_map.map(&src_row.fields[col]) {
-            Mapped::Class(c) => {
-                kept.push(r);
-                y.push(c);
-            }
-            Mapped::LeftOut(reason) => left_out.push(left(&ids[r], row.line, &reason)),
-            Mapped::Invalid => {
-                return Err(src_table.cell_error(
-                    src_row,
-                    col,
-                    format!(
-                        "label '{}' is not 0 or 1; to map other values (such as stages) to the \
-                         two classes, pass --positive and --negative (e.g. --positive IIIa,IIIb \
-                         --negative I,II)",
-                        src_row.fields[col].trim()
-                    ),
-                ));
-            }
+            return Err(Error::input(format!(
+                "label column not found in {files}; {}; pass --label with one of the header's \
+                 names",
+                closest_names(&names, label)
+            ))
+            .in_column(label));
         }
     }
-
-    if let (Some((ctable, cid_src, _)), 0) = (&clinical, matched) {
-        let cid_name = match cid_src {
-            IdSource::Column(j) => ctable.header[*j].clone(),
-            IdSource::LineNumber => String::new(),
-        };
-        let cexample = match cid_src {
-            IdSource::Column(j) => ctable.rows[0].fields[*j].trim().to_string(),
-            IdSource::LineNumber => String::new(),
-        };
-        return Err(Error::input(format!(
-            "no id of the feature table matches an id in column '{cid_name}' of {} (e.g. '{}' \
-             here, '{cexample}' there); both id columns must hold the same patient ids",
-            ctable.path.display(),
-            ids[0]
-        ))
-        .in_file(path));
-    }
+    // Used only where the clinical file has no label column, and then the table has one.
+    let label_col = table_label.unwrap_or(0);
 
     // Columns: features are never the id or a label column of this table.
     let mut exclude = Vec::new();
@@ -856,11 +1174,107 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Dataset, LoadSummary)> {
         exclude.push(j);
     }
     exclude.extend(table_label);
-    let cols = feature_columns(&table, opts.features.as_deref(), &exclude)?;
-    let ignored_columns: Vec<String> = (0..table.header.len())
+    let cols = feature_columns(&r.header, opts.features.as_deref(), &exclude)?;
+    let ignored_columns: Vec<String> = (0..r.header.names.len())
         .filter(|j| !cols.contains(j))
-        .map(|j| table.display_name(j))
+        .map(|j| r.header.display_name(j))
         .collect();
+
+    // Stream the rows: map the label, then parse the cells of the rows that are used.
+    let decimal_comma = r.delimiter != b',';
+    let mut id_check = IdCheck::default();
+    let mut ids = Vec::new();
+    let mut y = Vec::new();
+    let mut x: Vec<f64> = Vec::new();
+    let mut left_out = Vec::new();
+    let mut has_missing = vec![false; cols.len()];
+    let (mut rows_read, mut matched, mut missing_cells) = (0usize, 0usize, 0usize);
+    let mut first_id = None;
+    while let Some(line) = r.next_data_row()? {
+        rows_read += 1;
+        let id = match id_src {
+            IdSource::Column(c) => id_check.check(&r.header, line, c, r.field(c))?,
+            IdSource::LineNumber => format!("row{line}"),
+        };
+        first_id.get_or_insert_with(|| id.clone());
+
+        // The label cell and where it is, for messages.
+        let (raw, header, at_line, col) = match &clinical {
+            Some(c) => match c.rows.get(&id) {
+                None => {
+                    left_out.push(left(&id, line, "no row in clinical file"));
+                    continue;
+                }
+                Some((cline, cell)) => match c.label_col {
+                    Some(lc) => (cell.as_str(), &c.header, *cline, lc),
+                    None => (r.field(label_col), &r.header, line, label_col),
+                },
+            },
+            None => (r.field(label_col), &r.header, line, label_col),
+        };
+        matched += 1;
+
+        let class = match label_map.map(raw) {
+            Mapped::Class(c) => c,
+            Mapped::LeftOut(reason) => {
+                left_out.push(left(&id, line, &reason));
+                continue;
+            }
+            Mapped::Invalid => {
+                return Err(header.cell_error(
+                    at_line,
+                    col,
+                    format!(
+                        "label '{}' is not 0 or 1; to map other values (such as stages) to the \
+                         two classes, pass --positive and --negative (e.g. --positive IIIa,IIIb \
+                         --negative I,II)",
+                        shown(raw.trim())
+                    ),
+                ));
+            }
+        };
+
+        let row_start = x.len();
+        let mut first_missing = None;
+        for (k, &j) in cols.iter().enumerate() {
+            match parse_cell(r.field(j), decimal_comma) {
+                Cell::Value(v) => x.push(v),
+                Cell::Missing(what) => {
+                    if opts.missing == Missing::Error {
+                        return Err(r.header.cell_error(line, j, missing_message(&what)));
+                    }
+                    first_missing.get_or_insert(j);
+                    has_missing[k] = true;
+                    x.push(f64::NAN);
+                }
+                Cell::Bad(msg) => return Err(r.header.cell_error(line, j, msg)),
+            }
+        }
+        if let (Some(j), Missing::DropRows) = (first_missing, opts.missing) {
+            x.truncate(row_start);
+            let reason = format!("missing value in column '{}'", r.header.display_name(j));
+            left_out.push(left(&id, line, &reason));
+            continue;
+        }
+        missing_cells += x[row_start..].iter().filter(|v| v.is_nan()).count();
+        ids.push(id);
+        y.push(class);
+    }
+    if rows_read == 0 {
+        return Err(no_rows(&r.header));
+    }
+
+    if let (Some(c), 0) = (&clinical, matched) {
+        return Err(Error::input(format!(
+            "no id of the feature table matches an id in column '{}' of {} (e.g. '{}' here, \
+             '{}' there); both id columns must hold the same patient ids",
+            c.id_name,
+            c.header.path.display(),
+            shown(first_id.as_deref().unwrap_or("")),
+            shown(&c.first_id)
+        ))
+        .in_file(path));
+    }
 
     let counts = class_counts(&y);
     if counts[0] == 0 || counts[1] == 0 {
@@ -876,34 +1290,91 @@ pub fn load(path: &Path, opts: &LoadOptions) -> Result<(Dataset, LoadSummary)> {
         .in_file(path));
     }
 
-    let x = feature_matrix(&table, &kept, &cols)?;
-    let names: Vec<String> = cols.iter().map(|&j| table.header[j].clone()).collect();
+    // Columns that cannot inform a model: dropped, with the reason, never divided by zero.
+    let n = y.len();
+    let d = cols.len();
+    let mut keep = Vec::with_capacity(d);
+    let mut dropped_features = Vec::new();
+    for k in 0..d {
+        let name = r.header.names[cols[k]].clone();
+        if opts.missing == Missing::DropColumns && has_missing[k] {
+            dropped_features.push((name, "missing values (--missing drop-columns)".to_string()));
+            continue;
+        }
+        if opts.keep_constant {
+            keep.push(k);
+            continue;
+        }
+        let mut values = (0..n).map(|i| x[i * d + k]).filter(|v| !v.is_nan());
+        match values.next() {
+            None => dropped_features.push((name, "every cell is missing".to_string())),
+            Some(first) if values.all(|v| v == first) => {
+                dropped_features.push((name, format!("constant: every value is {first}")));
+            }
+            Some(_) => keep.push(k),
+        }
+    }
+    if keep.is_empty() {
+        return Err(Error::data(format!(
+            "no feature column is left: {}; check --features and --missing",
+            dropped_features
+                .iter()
+                .take(5)
+                .map(|(n, why)| format!("'{}' ({why})", shown(n)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .in_file(path));
+    }
+    if keep.len() < d {
+        compact_columns(&mut x, n, d, &keep);
+        missing_cells = x.iter().filter(|v| v.is_nan()).count();
+    }
 
+    let names: Vec<String> = keep.iter().map(|&k| r.header.names[cols[k]].clone()).collect();
     let mut files = vec![path.to_path_buf()];
     files.extend(opts.clinical.iter().cloned());
     let summary = LoadSummary {
         files,
-        rows_read: table.rows.len(),
+        rows_read,
         left_out,
         ignored_columns,
-        features: cols.len(),
+        features: keep.len(),
         class_counts: counts,
         classes: classes.clone(),
+        dropped_features,
+        missing_cells,
     };
-    let ids = kept.iter().map(|&r| ids[r].clone()).collect();
+    let x = Matrix::from_row_major(n, keep.len(), x);
     Ok((Dataset { ids, names, x, y, classes }, summary))
 }
 
+/// Keep columns `keep` (ascending) of the row-major n x d buffer `x`, in place: every value
+/// moves to an index no larger than its own, so a forward pass never overwrites one still to
+/// be read, and no second matrix is allocated.
+fn compact_columns(x: &mut Vec<f64>, n: usize, d: usize, keep: &[usize]) {
+    let dk = keep.len();
+    for i in 0..n {
+        for (kk, &k) in keep.iter().enumerate() {
+            x[i * dk + kk] = x[i * d + k];
+        }
+    }
+    x.truncate(n * dk);
+    x.shrink_to_fit();
+}
+
 fn left(id: &str, line: u64, reason: &str) -> LeftOut {
-    LeftOut { id: id.to_string(), line, reason: reason.to_string() }
+    LeftOut { id: shown(id), line, reason: reason.to_string() }
 }
 
 /// Read a table of new patients to predict: ids, feature matrix and feature names.
 ///
 /// The label is never read, so a table without one works. With `required` (a model's feature
 /// names), the result has exactly those columns in that order, whatever `opts.features` says;
-/// without it, features are chosen as in [`load`]. Every row is used and every feature cell
-/// must be a finite number.
+/// without it, features are chosen as in [`load`]. Missing cells follow `opts.missing`:
+/// `error` refuses them, `drop-rows` leaves those rows out (their ids too), `median` keeps them
+/// as NaN for the model's scaler to impute; `drop-columns` is refused when `required` is given,
+/// since the model needs every column. Constant columns are kept: nothing is fitted here.
 ///
 /// # Errors
 /// As [`load`] for the file itself; [`ErrorKind::Input`](crate::ErrorKind::Input) listing every
@@ -913,18 +1384,24 @@ pub fn load_unlabelled(
     opts: &LoadOptions,
     required: Option<&[String]>,
 ) -> Result<(Vec<String>, Matrix, Vec<String>)> {
-    let table = Table::read(path, opts.delimiter)?;
-    let id_src = id_source(&table, opts.id.as_deref(), "--id")?;
-    let ids = row_ids(&table, id_src)?;
+    let input = std::io::BufReader::with_capacity(READ_BUFFER, open_file(path)?);
+    let mut r = CsvReader::new(input, path, opts.delimiter)?;
+    let id_src = id_source(&r.header, opts.id.as_deref(), "--id")?;
 
     let cols = match required {
         Some(names) => {
+            if opts.missing == Missing::DropColumns {
+                return Err(Error::usage(
+                    "--missing drop-columns cannot be used with a model, which needs every \
+                     feature it was trained on; use error, drop-rows or median",
+                ));
+            }
             let mut cols = Vec::with_capacity(names.len());
             let mut missing = Vec::new();
             for name in names {
-                match table.column(name) {
+                match r.header.column(name) {
                     Some(j) => cols.push(j),
-                    None => missing.push(format!("'{name}'")),
+                    None => missing.push(format!("'{}'", shown(name))),
                 }
             }
             if !missing.is_empty() {
@@ -936,7 +1413,7 @@ pub fn load_unlabelled(
                     missing.join(", ")
                 ))
                 .in_file(path)
-                .at_line(table.header_line));
+                .at_line(r.header.line));
             }
             cols
         }
@@ -945,15 +1422,60 @@ pub fn load_unlabelled(
             if let IdSource::Column(j) = id_src {
                 exclude.push(j);
             }
-            exclude.extend(opts.label.as_deref().and_then(|l| table.column(l.trim())));
-            feature_columns(&table, opts.features.as_deref(), &exclude)?
+            exclude.extend(opts.label.as_deref().and_then(|l| r.header.column(l.trim())));
+            feature_columns(&r.header, opts.features.as_deref(), &exclude)?
         }
     };
 
-    let all: Vec<usize> = (0..table.rows.len()).collect();
-    let x = feature_matrix(&table, &all, &cols)?;
-    let names = cols.iter().map(|&j| table.header[j].clone()).collect();
-    Ok((ids, x, names))
+    let decimal_comma = r.delimiter != b',';
+    let mut id_check = IdCheck::default();
+    let mut ids = Vec::new();
+    let mut x = Vec::new();
+    let mut has_missing = vec![false; cols.len()];
+    let mut rows_read = 0usize;
+    while let Some(line) = r.next_data_row()? {
+        rows_read += 1;
+        let id = match id_src {
+            IdSource::Column(c) => id_check.check(&r.header, line, c, r.field(c))?,
+            IdSource::LineNumber => format!("row{line}"),
+        };
+        let row_start = x.len();
+        let mut row_missing = false;
+        for (k, &j) in cols.iter().enumerate() {
+            match parse_cell(r.field(j), decimal_comma) {
+                Cell::Value(v) => x.push(v),
+                Cell::Missing(what) => {
+                    if opts.missing == Missing::Error {
+                        return Err(r.header.cell_error(line, j, missing_message(&what)));
+                    }
+                    row_missing = true;
+                    has_missing[k] = true;
+                    x.push(f64::NAN);
+                }
+                Cell::Bad(msg) => return Err(r.header.cell_error(line, j, msg)),
+            }
+        }
+        if row_missing && opts.missing == Missing::DropRows {
+            x.truncate(row_start);
+            continue;
+        }
+        ids.push(id);
+    }
+    if rows_read == 0 {
+        return Err(no_rows(&r.header));
+    }
+
+    let n = ids.len();
+    let mut keep: Vec<usize> = (0..cols.len()).collect();
+    if opts.missing == Missing::DropColumns {
+        keep.retain(|&k| !has_missing[k]);
+        if keep.is_empty() {
+            return Err(Error::data("every feature column has missing values").in_file(path));
+        }
+        compact_columns(&mut x, n, cols.len(), &keep);
+    }
+    let names = keep.iter().map(|&k| r.header.names[cols[k]].clone()).collect();
+    Ok((ids, Matrix::from_row_major(n, keep.len(), x), names))
 }
 
 #[cfg(test)]
@@ -1008,21 +1530,30 @@ mod tests {
 
     #[test]
     fn delimiter_detection_ignores_quoted() {
-        assert_eq!(detect_delimiter("a;b;c\n1;2;3"), b';');
-        assert_eq!(detect_delimiter("\"a;b;c\",d\n"), b',');
-        assert_eq!(detect_delimiter("a\tb\n"), b'\t');
-        assert_eq!(detect_delimiter("a\n"), b',');
+        assert_eq!(detect_delimiter(b"a;b;c\n1;2;3"), b';');
+        assert_eq!(detect_delimiter(b"\"a;b;c\",d\n"), b',');
+        assert_eq!(detect_delimiter(b"a\tb\n"), b'\t');
+        assert_eq!(detect_delimiter(b"a\n"), b',');
     }
 
     #[test]
     fn feature_cells() {
-        assert_eq!(parse_feature(" 1e-3 "), Ok(1e-3));
-        assert_eq!(parse_feature("-2.5E+2"), Ok(-250.0));
-        assert!(parse_feature("nan").unwrap_err().contains("PyRadiomics writes nan"));
-        assert!(parse_feature("inf").is_err());
-        assert!(parse_feature("").unwrap_err().contains("empty"));
-        assert!(parse_feature("1,5").unwrap_err().contains("decimal comma"));
-        assert!(parse_feature("abc").unwrap_err().contains("'abc'"));
+        assert_eq!(parse_cell(" 1e-3 ", false), Cell::Value(1e-3));
+        assert_eq!(parse_cell("-2.5E+2", false), Cell::Value(-250.0));
+        assert_eq!(parse_cell("1,5", true), Cell::Value(1.5));
+        assert_eq!(parse_cell("-1,5e-3", true), Cell::Value(-1.5e-3));
+        for missing in ["nan", "NaN", "NA", "n/a", "#N/A", "", "  ", "inf", "-Infinity", "null"] {
+            assert!(matches!(parse_cell(missing, false), Cell::Missing(_)), "{missing:?}");
+        }
+        let bad = |v: &str, comma: bool| match parse_cell(v, comma) {
+            Cell::Bad(msg) => msg,
+            other => panic!("{v}: {other:?}"),
+        };
+        assert!(bad("1,5", false).contains("decimal comma"));
+        assert!(bad("1.234,5", true).contains("'1.234,5' is not a number"));
+        assert!(bad("abc", false).contains("'abc'"));
+        let long = "x".repeat(1000);
+        assert!(bad(&long, false).len() < 200, "a long cell is cut in the message");
     }
 
     #[test]

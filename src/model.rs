@@ -14,7 +14,15 @@
 //! layer. The reader trusts nothing: it checks the format and version, that every array has the
 //! length its neighbours imply, that the layers chain, and that every number is finite, and
 //! names what is wrong when a check fails. Sizes are bounded by the document itself (every
-//! weight must be written out), so a file cannot make the reader allocate more than it holds.
+//! weight must be written out, no count is ever read and allocated for), and [`ModelFile::read`]
+//! refuses files over [`MAX_FILE_BYTES`], so a file cannot make the reader allocate more than a
+//! small multiple of what it holds.
+//!
+//! The scaler may record the training `median` of each feature (files written since missing
+//! values can be imputed do); a model without medians refuses rows with missing cells.
+
+use std::io::Read;
+use std::path::Path;
 
 use crate::error::{Error, Result};
 use crate::json::{self, Value};
@@ -26,6 +34,9 @@ use crate::preprocess::Scaler;
 pub const FORMAT: &str = "glrfe-model";
 /// The version of the layout this build writes and reads.
 pub const VERSION: usize = 1;
+/// The largest model file [`ModelFile::read`] accepts: a network of 10,000 inputs and 1,000
+/// hidden units is about 200 MB of JSON; the parsed tree takes about twice the text.
+pub const MAX_FILE_BYTES: u64 = 256 << 20;
 
 /// A trained model with everything needed to score raw rows.
 #[derive(Clone, Debug)]
@@ -41,9 +52,77 @@ pub struct ModelFile {
 }
 
 impl ModelFile {
+    /// Read and validate the model file at `path`.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Input`](crate::ErrorKind::Input) naming the file: unreadable, larger than
+    /// [`MAX_FILE_BYTES`], not UTF-8, not JSON (with line and column), or not a valid model.
+    pub fn read(path: &Path) -> Result<ModelFile> {
+        let fail = |msg: String| Error::input(msg).in_file(path);
+        let file = std::fs::File::open(path)
+            .map_err(|e| fail(format!("cannot read the model file ({e}); check the path")))?;
+        let too_big = || {
+            fail(format!(
+                "the file is larger than {} MiB, more than any model glrfe writes; check that \
+                 --model names a model file written by 'glrfe train'",
+                MAX_FILE_BYTES >> 20
+            ))
+        };
+        // The size is checked before reading (a regular file) and while reading (a pipe or a
+        // device, whose size is unknown).
+        if file.metadata().is_ok_and(|m| m.len() > MAX_FILE_BYTES) {
+            return Err(too_big());
+        }
+        let mut bytes = Vec::new();
+        file.take(MAX_FILE_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(|e| fail(format!("cannot read the model file ({e})")))?;
+        if bytes.len() as u64 > MAX_FILE_BYTES {
+            return Err(too_big());
+        }
+        let text = String::from_utf8(bytes).map_err(|e| {
+            fail(format!(
+                "not a valid glrfe model file: not UTF-8 text (byte {} is 0x{:02X})",
+                e.utf8_error().valid_up_to(),
+                e.as_bytes()[e.utf8_error().valid_up_to()]
+            ))
+        })?;
+        ModelFile::from_json_text(&text).map_err(|e| e.in_file(path))
+    }
+
+    /// Raw rows (columns `features` in order) imputed and scaled as the model's inputs.
+    ///
+    /// # Errors
+    /// [`ErrorKind::Input`](crate::ErrorKind::Input) when the column count differs from the
+    /// model's features, or when a cell is NaN (missing) and the model records no medians.
+    pub fn transform(&self, x: &Matrix) -> Result<Matrix> {
+        if x.cols() != self.features.len() {
+            return Err(Error::input(format!(
+                "the rows have {} columns but the model takes {} features",
+                x.cols(),
+                self.features.len()
+            )));
+        }
+        if self.scaler.median.is_none() {
+            if let Some(k) = x.as_slice().iter().position(|v| v.is_nan()) {
+                return Err(Error::input(format!(
+                    "row {} has no value for '{}', and this model file records no training \
+                     medians to impute it with; fill the cell, or retrain the model with this \
+                     version of glrfe",
+                    k / x.cols() + 1,
+                    self.features[k % x.cols()]
+                )));
+            }
+        }
+        Ok(self.scaler.transform(x))
+    }
+
     /// P(positive) for raw rows whose columns are `features` in order.
-    pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
-        self.mlp.predict_proba(&self.scaler.transform(x))
+    ///
+    /// # Errors
+    /// As [`ModelFile::transform`].
+    pub fn predict_proba(&self, x: &Matrix) -> Result<Vec<f64>> {
+        Ok(self.mlp.predict_proba(&self.transform(x)?))
     }
 
     /// The file's JSON document.
@@ -66,13 +145,15 @@ impl ModelFile {
             .field("version", VERSION)
             .field("features", Value::from(self.features.clone()))
             .field("classes", Value::from(self.classes.to_vec()))
-            .field(
-                "scaler",
-                Value::object()
+            .field("scaler", {
+                let mut scaler = Value::object()
                     .field("mean", Value::from(self.scaler.mean.clone()))
-                    .field("std", Value::from(self.scaler.std.clone()))
-                    .build(),
-            )
+                    .field("std", Value::from(self.scaler.std.clone()));
+                if let Some(median) = &self.scaler.median {
+                    scaler = scaler.field("median", Value::from(median.clone()));
+                }
+                scaler.build()
+            })
             .field("activation", "relu")
             .field("layers", Value::from(layers))
             .field("training", self.training.clone())
@@ -151,6 +232,20 @@ impl ModelFile {
         if let Some(j) = std.iter().position(|&s| s <= 0.0) {
             return Err(bad(format!("scaler.std[{j}] is not positive")));
         }
+        let median = match scaler.get("median") {
+            None => None,
+            Some(m) => {
+                let m = numbers(Some(m), "scaler.median").map_err(bad)?;
+                if m.len() != features.len() {
+                    return Err(bad(format!(
+                        "scaler has {} medians for {} features",
+                        m.len(),
+                        features.len()
+                    )));
+                }
+                Some(m)
+            }
+        };
 
         let layers = v
             .get("layers")
@@ -201,7 +296,7 @@ impl ModelFile {
         Ok(ModelFile {
             features,
             classes,
-            scaler: Scaler { mean, std, zero_variance },
+            scaler: Scaler { mean, std, zero_variance, median },
             mlp,
             training,
         })

@@ -93,7 +93,7 @@ pub fn fit(
     let weight = select::class_weights(&yb, cfg.balance);
     let mut rng = Stream::derive(seed, "final-train", task);
     let (model, report) = nn::train(&xb, &yb, weight.as_deref(), &cfg.train, &mut rng)
-        .map_err(|e| Error::run(format!("final model: {}", e.message())))?;
+        .map_err(|e| Error::new(e.kind(), format!("final model: {}", e.message())))?;
     let train_loss = report.epoch_loss.last().copied().unwrap_or(f64::NAN);
     Ok(Fitted { features, scaler, model, selection, train_loss })
 }
@@ -180,6 +180,10 @@ pub fn cross_validate_with<T: Send>(
             };
             Ok((result, extra))
         })
+        // All folds, then the first error in fold order: the message must not depend on
+        // which thread failed first.
+        .collect::<Vec<Result<_>>>()
+        .into_iter()
         .collect::<Result<_>>()?;
     let (results, extras): (Vec<FoldResult>, Vec<T>) = results.into_iter().unzip();
     let metrics: Vec<Metrics> = results.iter().map(|r| r.metrics).collect();

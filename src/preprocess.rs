@@ -1,4 +1,5 @@
-//! Preprocessing fitted on a training part: the z-score [`Scaler`] and [`smote`] oversampling.
+//! Preprocessing fitted on a training part: the [`Scaler`] (median imputation of missing cells,
+//! then z-scores) and [`smote`] oversampling.
 //!
 //! Both steps learn from the rows they are given and nothing else. The cross-validation driver
 //! (in `eval` and the CLI) decides which rows those are; keeping that decision out of this module
@@ -14,22 +15,33 @@ use crate::matrix::Matrix;
 use crate::rng::Stream;
 use std::cmp::Ordering;
 
-/// Per-column standardisation `x' = (x - mean) / std`, as scikit-learn's `StandardScaler`.
+/// Per-column median imputation then standardisation `x' = (x - mean) / std`, as
+/// scikit-learn's `SimpleImputer(strategy="median")` followed by `StandardScaler`.
 ///
-/// `std` is the population standard deviation (divisor n, not n - 1). A column whose training
-/// values are all equal has no spread to divide by: its `std` is set to 1 and its `mean` to that
-/// value exactly, so it maps to 0 on the training rows, and its index is listed in
-/// `zero_variance` so that callers can report or drop it.
+/// `median` is the median of each column's non-NaN training values (the mean of the two middle
+/// values for an even count); NaN cells, in the training rows and in any row transformed later,
+/// are replaced by it before scaling, and `mean` and `std` are those of the imputed training
+/// column. Tables without missing cells are unaffected. A column with no value at all in the
+/// training rows gets median 0.
+///
+/// `std` is the population standard deviation (divisor n, not n - 1). A column whose (imputed)
+/// training values are all equal has no spread to divide by: its `std` is set to 1 and its
+/// `mean` to that value exactly, so it maps to 0 on the training rows, and its index is listed in
+/// `zero_variance` so that callers can report or drop it. Test rows keep their offset from that
+/// value: `x - mean`, unscaled.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Scaler {
     pub mean: Vec<f64>,
     pub std: Vec<f64>,
     /// Columns (in this scaler's column order, ascending) that were constant when fitted.
     pub zero_variance: Vec<usize>,
+    /// Training medians imputed for NaN cells. `None` only for a scaler read from a model file
+    /// that records no medians; its [`Scaler::transform`] leaves NaN cells as they are.
+    pub median: Option<Vec<f64>>,
 }
 
 impl Scaler {
-    /// Fit on the rows of `x` (n x d).
+    /// Fit on the rows of `x` (n x d); NaN cells are missing values.
     ///
     /// Note that a column is treated as zero-variance when all its values are exactly equal,
     /// rather than when its computed variance is zero: the mean of a constant column such as
@@ -39,7 +51,17 @@ impl Scaler {
     pub fn fit(x: &Matrix) -> Scaler {
         let (n, d) = (x.rows(), x.cols());
 
-        // Step 1: column means, summing rows in order.
+        // Step 1: medians of the non-NaN values, then the imputed copy if anything is missing.
+        let median: Vec<f64> = (0..d).map(|j| median_of(x, j)).collect();
+        let imputed;
+        let x = if x.as_slice().iter().any(|v| v.is_nan()) {
+            imputed = impute(x, &median);
+            &imputed
+        } else {
+            x
+        };
+
+        // Step 2: column means, summing rows in order.
         let mut mean = vec![0.0; d];
         for i in 0..n {
             for (m, &v) in mean.iter_mut().zip(x.row(i)) {
@@ -50,7 +72,7 @@ impl Scaler {
             *m /= n as f64;
         }
 
-        // Step 2: population variance by the two-pass formula sum((x - mean)^2) / n, which
+        // Step 3: population variance by the two-pass formula sum((x - mean)^2) / n, which
         // does not lose precision the way E[x^2] - E[x]^2 does on columns with a large offset.
         let mut var = vec![0.0; d];
         for i in 0..n {
@@ -59,7 +81,7 @@ impl Scaler {
             }
         }
 
-        // Step 3: constant columns get std 1 and their exact value as mean.
+        // Step 4: constant columns get std 1 and their exact value as mean.
         let mut std = Vec::with_capacity(d);
         let mut zero_variance = Vec::new();
         for j in 0..d {
@@ -74,13 +96,17 @@ impl Scaler {
             }
         }
 
-        Scaler { mean, std, zero_variance }
+        Scaler { mean, std, zero_variance, median: Some(median) }
     }
 
-    /// `(x - mean) / std`, column by column. Panics if `x` has a different column count.
+    /// NaN cells replaced by the training medians (when known), then `(x - mean) / std`, column
+    /// by column. Panics if `x` has a different column count.
     pub fn transform(&self, x: &Matrix) -> Matrix {
         assert_eq!(x.cols(), self.mean.len(), "scaler fitted on a different number of columns");
-        let mut out = x.clone();
+        let mut out = match &self.median {
+            Some(median) => impute(x, median),
+            None => x.clone(),
+        };
         for i in 0..out.rows() {
             for ((v, &m), &s) in out.row_mut(i).iter_mut().zip(&self.mean).zip(&self.std) {
                 *v = (*v - m) / s;
@@ -100,13 +126,44 @@ impl Scaler {
             .filter(|&(_, j)| self.zero_variance.contains(j))
             .map(|(pos, _)| pos)
             .collect();
-        Scaler { mean, std, zero_variance }
+        let median = self.median.as_ref().map(|m| idx.iter().map(|&j| m[j]).collect());
+        Scaler { mean, std, zero_variance, median }
     }
 
     /// Number of columns the scaler was fitted on.
     pub fn cols(&self) -> usize {
         self.mean.len()
     }
+}
+
+/// The median of the non-NaN values of column `j` (mean of the two middle ones for an even
+/// count, as numpy's `median`); 0 when the column has none.
+fn median_of(x: &Matrix, j: usize) -> f64 {
+    let mut v: Vec<f64> = (0..x.rows()).map(|i| x.get(i, j)).filter(|v| !v.is_nan()).collect();
+    if v.is_empty() {
+        return 0.0;
+    }
+    v.sort_by(f64::total_cmp);
+    let h = v.len() / 2;
+    if v.len() % 2 == 1 {
+        return v[h];
+    }
+    // (a + b) / 2 as numpy computes it; halving first only where the sum would overflow.
+    let mid = (v[h - 1] + v[h]) / 2.0;
+    if mid.is_finite() { mid } else { v[h - 1] / 2.0 + v[h] / 2.0 }
+}
+
+/// A copy of `x` with every NaN cell of column j replaced by `median[j]`.
+fn impute(x: &Matrix, median: &[f64]) -> Matrix {
+    let mut out = x.clone();
+    for i in 0..out.rows() {
+        for (v, &m) in out.row_mut(i).iter_mut().zip(median) {
+            if v.is_nan() {
+                *v = m;
+            }
+        }
+    }
+    out
 }
 
 /// Settings of [`smote`].

@@ -402,9 +402,15 @@ pub fn glrfe_scored(
             .map(|m| {
                 let mut rng = stream("train", &[r as u64, m as u64]);
                 let (model, report) = nn::train(&xr, &yb, weight.as_deref(), &cfg.train, &mut rng)
-                    .map_err(|e| Error::run(format!("round {r}, member {m}: {}", e.message())))?;
+                    .map_err(|e| {
+                        Error::new(e.kind(), format!("round {r}, member {m}: {}", e.message()))
+                    })?;
                 Ok((model, report.epoch_loss.last().copied().unwrap_or(f64::NAN)))
             })
+            // All members, then the first error in member order: the message must not depend
+            // on which thread failed first.
+            .collect::<Vec<Result<_>>>()
+            .into_iter()
             .collect::<Result<_>>()?;
 
         // Average importances in member order, so the sum does not depend on scheduling.

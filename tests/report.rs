@@ -280,6 +280,11 @@ fn summary() -> LoadSummary {
         features: 4,
         class_counts: [5, 6],
         classes: ["I,II".into(), "IIIa,IIIb".into()],
+        dropped_features: vec![(
+            "original_shape_Flat".into(),
+            "constant over the rows used".into(),
+        )],
+        missing_cells: 0,
     }
 }
 

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use args::{Command, Flag, Parsed, opt, switch};
-use glrfe::data::{self, Dataset, LoadOptions, LoadSummary};
+use glrfe::data::{self, Dataset, LoadOptions, LoadSummary, Missing};
 use glrfe::eval::Metrics;
 use glrfe::json::Value;
 use glrfe::model::ModelFile;
@@ -39,6 +39,12 @@ const DATA: &[Flag] = &[
     opt("clinical", "FILE", None, "second CSV joined on the id, e.g. holding the stage"),
     opt("clinical-id", "COL", None, "id column of --clinical (default: the --id name)"),
     opt("delimiter", "CHAR", None, "field delimiter: ',' ';' or 'tab' (default: detected)"),
+    opt(
+        "missing",
+        "POLICY",
+        Some("error"),
+        "empty/nan/inf cells: error|drop-rows|drop-columns|median",
+    ),
 ];
 
 const NETWORK: &[Flag] = &[
@@ -279,12 +285,26 @@ fn load_options(args: &Parsed) -> Result<LoadOptions> {
     let delimiter = match args.get("delimiter") {
         None => None,
         Some("tab" | "\\t" | "\t") => Some(b'\t'),
+        Some("\"" | "\r" | "\n") => {
+            return Err(Error::usage("--delimiter cannot be a quote or a line break"));
+        }
         Some(d) if d.len() == 1 => Some(d.as_bytes()[0]),
         Some(d) => {
             return Err(Error::usage(format!("--delimiter '{d}' must be one character or 'tab'")));
         }
     };
     let features = args.get("features").map(|_| args.list("features"));
+    let missing = match args.get("missing") {
+        None | Some("error") => Missing::Error,
+        Some("drop-rows") => Missing::DropRows,
+        Some("drop-columns") => Missing::DropColumns,
+        Some("median") => Missing::Median,
+        Some(m) => {
+            return Err(Error::usage(format!(
+                "--missing '{m}': use error, drop-rows, drop-columns or median"
+            )));
+        }
+    };
     Ok(LoadOptions {
         features,
         id: args.get("id").map(String::from),
@@ -294,11 +314,16 @@ fn load_options(args: &Parsed) -> Result<LoadOptions> {
         clinical: args.get("clinical").map(PathBuf::from),
         clinical_id: args.get("clinical-id").map(String::from),
         delimiter,
+        missing,
+        keep_constant: false,
     })
 }
 
 fn load(ctx: &Context, args: &Parsed) -> Result<(Dataset, LoadSummary)> {
-    let (data, summary) = data::load(&ctx.table, &load_options(args)?)?;
+    let mut opts = load_options(args)?;
+    // A command applying a saved model needs every column it was trained on.
+    opts.keep_constant = matches!(ctx.command, "explain" | "predict");
+    let (data, summary) = data::load(&ctx.table, &opts)?;
     ctx.note(&summary.describe());
     Ok((data, summary))
 }
@@ -381,7 +406,8 @@ fn glrfe_config_keeping(args: &Parsed, keep: usize) -> Result<GlrfeConfig> {
 }
 
 fn out_dir(args: &Parsed) -> Result<Option<OutDir>> {
-    args.get("out").map(|d| OutDir::create(Path::new(d), args.has("force"))).transpose()
+    let inputs = output::input_paths(args, false);
+    args.get("out").map(|d| OutDir::create(Path::new(d), args.has("force"), &inputs)).transpose()
 }
 
 fn stdout_text(text: &str) -> Result<()> {

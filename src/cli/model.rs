@@ -33,9 +33,7 @@ pub fn explain_command() -> Command {
 pub fn train(ctx: &Context, args: &Parsed) -> Result<()> {
     let model_path =
         PathBuf::from(args.get("model").ok_or_else(|| Error::usage("'train' needs --model FILE"))?);
-    if model_path == ctx.table {
-        return Err(Error::usage("--model must not be the input table"));
-    }
+    output::refuse_inputs(&model_path, "--model", &output::input_paths(args, false))?;
     let cfg =
         PipelineConfig { balance: balance(args)?, selection: None, train: train_config(args)? };
     let out = out_dir(args)?;
@@ -87,9 +85,7 @@ fn feature_range(x: &glrfe::Matrix, features: &[usize]) -> Value {
 pub(super) fn read_model(args: &Parsed) -> Result<ModelFile> {
     let path =
         PathBuf::from(args.get("model").ok_or_else(|| Error::usage("--model FILE is required"))?);
-    let text = std::fs::read_to_string(&path)
-        .map_err(|e| Error::input(format!("cannot read the model file: {e}")).in_file(&path))?;
-    ModelFile::from_json_text(&text).map_err(|e| e.in_file(&path))
+    ModelFile::read(&path)
 }
 
 pub fn explain(ctx: &Context, args: &Parsed) -> Result<()> {
@@ -110,7 +106,7 @@ pub fn explain(ctx: &Context, args: &Parsed) -> Result<()> {
             },
         )?;
     let x = data.x.select_cols(&idx);
-    let xs = model.scaler.transform(&x);
+    let xs = model.transform(&x).map_err(|e| e.in_file(&ctx.table))?;
     let grads = model.mlp.row_input_gradients(&xs, &data.y);
     let p = model.mlp.predict_proba(&xs);
     let mut s = String::from("id,label,loss,p_positive");

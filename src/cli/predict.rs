@@ -105,7 +105,7 @@ pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
              values are not checked against it",
         ),
     }
-    let p = model.predict_proba(&x);
+    let p = model.predict_proba(&x).map_err(|e| e.in_file(&ctx.table))?;
     let mut s = String::from("id,p_positive,predicted\n");
     for (id, p) in ids.iter().zip(&p) {
         s.push_str(&format!("{},{p},{}\n", csv_field(id), u8::from(*p >= 0.5)));

@@ -279,6 +279,16 @@ impl Report {
         counts.row(&["rows left out".to_string(), summary.left_out.len().to_string()]);
         counts.row(&["feature columns used".to_string(), summary.features.to_string()]);
         counts.row(&[
+            "feature columns dropped".to_string(),
+            summary.dropped_features.len().to_string(),
+        ]);
+        if summary.missing_cells > 0 {
+            counts.row(&[
+                "missing cells imputed (training medians)".to_string(),
+                summary.missing_cells.to_string(),
+            ]);
+        }
+        counts.row(&[
             "other columns, ignored".to_string(),
             summary.ignored_columns.len().to_string(),
         ]);
@@ -303,6 +313,13 @@ impl Report {
                     format!("The first {MAX_LEFT_OUT} of {} are listed.", summary.left_out.len());
             }
             self.table(rows);
+        }
+        if !summary.dropped_features.is_empty() {
+            let mut dropped = Table::new("Feature columns dropped", &["feature", "why"]);
+            for (f, why) in &summary.dropped_features {
+                dropped.row(&[f.clone(), why.clone()]);
+            }
+            self.table(dropped);
         }
         if !summary.ignored_columns.is_empty() {
             self.paragraph(&format!(
