@@ -8,6 +8,7 @@ use glrfe::assess::{
     self, AssessConfig, AssessReport, Interval, Keep, KeepPath, OPTIMISTIC_REASON, Protocol,
     ProtocolReport,
 };
+use glrfe::report::{Figure, ProtocolMetrics, Report, Table, metric_label, plots};
 
 const ASSESSMENT: &[Flag] = &[
     opt("protocol", "nested|published|both", Some("nested"), "which protocols to run"),
@@ -434,8 +435,177 @@ pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
         if let Some(n) = &rep.nested {
             out.write("stability.csv", &stability_csv(&data, &features, n))?;
         }
+        let provenance = ctx.provenance(args, &summary)?;
+        for (name, text) in
+            html_report(ctx, &data, &summary, &provenance, &features, &cfg, &rep).files()
+        {
+            out.write(&name, &text)?;
+        }
         out.write("timings.json", &ctx.timings("assess"))?;
         out.finish()?;
     }
     stdout_text(&text)
+}
+
+/// The HTML report of an assessment: the honest number first, the optimistic one beside it and
+/// labelled, then how stable the selection was and (with `--keep auto`) how K was chosen.
+fn html_report(
+    ctx: &Context,
+    data: &Dataset,
+    summary: &LoadSummary,
+    provenance: &Value,
+    features: &[usize],
+    cfg: &AssessConfig,
+    rep: &AssessReport,
+) -> Report {
+    let mut r = Report::new(&format!("Assessment on {}", super::select::table_name(ctx)));
+    r.subtitle(&format!(
+        "glrfe {} assess: {}-fold stratified cross-validation x {} repeat(s) of the whole \
+         method (scaling, balancing, GL-RFE, final network), {} rows, seed {}.",
+        env!("CARGO_PKG_VERSION"),
+        cfg.outer,
+        cfg.repeats,
+        data.n(),
+        ctx.seed
+    ));
+    let auc = |p: &ProtocolReport| {
+        let i = &p.bootstrap[8].1;
+        format!("{:.3} (95% bootstrap interval {:.3} to {:.3})", i.estimate, i.lower, i.upper)
+    };
+    match (&rep.nested, &rep.published) {
+        (Some(n), Some(p)) => r.summary(&format!(
+            "Honest (nested) ROC AUC {}. The published protocol scores {} on the same folds, \
+             {:+.3} higher, because it is optimistic.",
+            auc(n),
+            auc(p),
+            p.bootstrap[8].1.estimate - n.bootstrap[8].1.estimate
+        )),
+        (Some(n), None) => r.summary(&format!("Honest (nested) ROC AUC {}.", auc(n))),
+        (None, Some(p)) => {
+            r.summary(&format!("Published-protocol ROC AUC {} (optimistic).", auc(p)))
+        }
+        (None, None) => &mut r,
+    };
+    if rep.published.is_some() {
+        r.note(&format!(
+            "OPTIMISTIC: the published protocol's numbers are not a performance estimate: \
+             {OPTIMISTIC_REASON}. Quote the nested numbers."
+        ));
+    }
+    r.data(summary, provenance);
+
+    r.section("Metrics");
+    r.paragraph(
+        "Nested: inside every outer training part the scaler, SMOTE, GL-RFE and the final \
+         network are fitted, and the untouched outer test fold is scored once. Published: \
+         SMOTE and GL-RFE on the whole table, then cross-validation of the final network on \
+         the balanced table.",
+    );
+    let reports: Vec<&ProtocolReport> =
+        [&rep.nested, &rep.published].into_iter().flatten().collect();
+    let name = |p: &ProtocolReport| {
+        if p.optimistic { "published (OPTIMISTIC)" } else { "nested (honest)" }
+    };
+    let metrics: Vec<ProtocolMetrics> = reports
+        .iter()
+        .map(|p| ProtocolMetrics::from_cv(name(p), p.optimistic, &p.cv, cfg.outer))
+        .collect();
+    r.metrics("Metrics over the outer test folds", &metrics);
+    let mut header = vec!["metric"];
+    header.extend(reports.iter().map(|p| name(p)));
+    if reports.len() == 2 {
+        header.push("published - nested");
+    }
+    let mut t =
+        Table::new("Pooled out-of-fold metrics with 95% stratified bootstrap intervals", &header);
+    for m in 0..glrfe::eval::Metrics::NAMES.len() {
+        let mut row = vec![metric_label(reports[0].bootstrap[m].0).to_string()];
+        row.extend(reports.iter().map(|p| fmt_interval(&p.bootstrap[m].1)));
+        if let [a, b] = reports.as_slice() {
+            row.push(format!("{:+.4}", b.bootstrap[m].1.estimate - a.bootstrap[m].1.estimate));
+        }
+        t.row(&row);
+    }
+    r.table(t);
+    if let Some(n) = &rep.nested {
+        super::evaluate::roc_and_confusion(&mut r, data, &n.cv, cfg.repeats);
+    }
+
+    if let Some(n) = &rep.nested {
+        if let Some(st) = &n.stability {
+            r.section("Stability of the selection");
+            let nog = st.nogueira.map_or("undefined".to_string(), |s| {
+                format!("{:.3} (95% interval {:.3} to {:.3})", s.estimate, s.lower, s.upper)
+            });
+            let kun = st
+                .kuncheva
+                .map_or(String::new(), |k| format!(", mean pairwise Kuncheva index {k:.3}"));
+            r.paragraph(&format!(
+                "Over the {} outer training parts: Nogueira et al.'s stability {nog}{kun}. \
+                 1 means every fold kept the same features, 0 what random subsets of the same \
+                 sizes would give.",
+                st.subsets
+            ));
+            let names: Vec<String> = features.iter().map(|&j| data.names[j].clone()).collect();
+            r.figure(Figure::new(
+                "selection-frequency",
+                "How often each feature was kept across the outer training parts (the most \
+                 frequent first).",
+                plots::selection_frequency(
+                    "Features kept across outer folds",
+                    &names,
+                    &n.selections,
+                ),
+            ));
+            let mut order: Vec<usize> = (0..features.len()).collect();
+            order.sort_by(|&a, &b| st.times_kept[b].cmp(&st.times_kept[a]).then(a.cmp(&b)));
+            let k = n.selections.iter().map(Vec::len).max().unwrap_or(0);
+            let top: Vec<usize> = order
+                .iter()
+                .take(k)
+                .filter(|&&p| st.times_kept[p] > 0)
+                .map(|&p| features[p])
+                .collect();
+            super::select::feature_sections(&mut r, data, &top, "most often kept");
+        }
+        if !n.paths.is_empty() {
+            r.section("Choosing K");
+            let panels: Vec<plots::CurvePanel> = n
+                .paths
+                .iter()
+                .take(1)
+                .map(|p| plots::CurvePanel {
+                    y_label: "inner ROC AUC".into(),
+                    spread_label: "± 1 sd over inner folds".into(),
+                    points: p
+                        .points
+                        .iter()
+                        .map(|q| plots::CurvePoint {
+                            x: q.count as f64,
+                            mean: q.score.mean,
+                            spread: Some((q.score.mean - q.score.sd, q.score.mean + q.score.sd)),
+                        })
+                        .collect(),
+                })
+                .collect();
+            let chosen: Vec<String> = n.paths.iter().map(|p| p.chosen.to_string()).collect();
+            r.paragraph(&format!(
+                "K chosen inside each outer training part from inner folds: {}.",
+                chosen.join(", ")
+            ));
+            r.figure(Figure::new(
+                "keep-path",
+                "Inner-fold ROC AUC against the number of features along the elimination path, \
+                 for the first outer training part; the dashed line marks the K chosen there.",
+                plots::elimination_curve(
+                    "Choosing K: inner ROC AUC along the path (outer fold 1)",
+                    &panels,
+                    n.paths[0].chosen,
+                    "number of features",
+                ),
+            ));
+        }
+    }
+    r.provenance(provenance);
+    r
 }

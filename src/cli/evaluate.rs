@@ -328,6 +328,15 @@ fn html_report(
     }
     r.table(t);
 
+    roc_and_confusion(&mut r, data, cv, repeats);
+    super::select::feature_sections(&mut r, data, features, "used");
+    r.provenance(provenance);
+    r
+}
+
+/// The ROC curves of every test fold and of the pooled out-of-fold predictions, and the pooled
+/// confusion matrix.
+pub(super) fn roc_and_confusion(r: &mut Report, data: &Dataset, cv: &CvReport, repeats: usize) {
     let curves: Vec<RocCurve> = cv
         .folds
         .iter()
@@ -367,9 +376,6 @@ fn html_report(
             &labels,
         ),
     ));
-    super::select::feature_sections(&mut r, data, features, "used");
-    r.provenance(provenance);
-    r
 }
 
 /// Whether a subset of the table's features was chosen (rather than all of them).
