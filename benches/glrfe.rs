@@ -25,7 +25,8 @@ fn main() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/synthetic/radiomics_synthetic.csv");
     let opts = LoadOptions { label: Some("stage".into()), ..LoadOptions::default() };
     let (data, _) = data::load(&table, &opts).expect("the bundled table loads");
-    let cfg = TrainConfig::default();
+    let precision = match std::env::var("P").as_deref() { Ok("f32") => nn::Precision::F32, _ => nn::Precision::F64 };
+    let cfg = TrainConfig { precision, ..TrainConfig::default() };
     println!(
         "table: {} rows x {} features; network {:?}, {} epochs, batch {}; {} threads",
         data.n(),
@@ -59,7 +60,7 @@ fn main() {
     );
 
     // The full default elimination: 106 -> 15, one feature per round, plus the scoring round.
-    let gcfg = GlrfeConfig::default();
+    let gcfg = GlrfeConfig { train: cfg.clone(), ..GlrfeConfig::default() };
     let t = Instant::now();
     let sel = select::glrfe(&data.x, &data.y, &gcfg, 1, &[], None).expect("GL-RFE runs");
     let secs = t.elapsed().as_secs_f64();
