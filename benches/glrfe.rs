@@ -25,7 +25,10 @@ fn main() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/synthetic/radiomics_synthetic.csv");
     let opts = LoadOptions { label: Some("stage".into()), ..LoadOptions::default() };
     let (data, _) = data::load(&table, &opts).expect("the bundled table loads");
-    let precision = match std::env::var("P").as_deref() { Ok("f32") => nn::Precision::F32, _ => nn::Precision::F64 };
+    let precision = match std::env::var("P").as_deref() {
+        Ok("f32") => nn::Precision::F32,
+        _ => nn::Precision::F64,
+    };
     let cfg = TrainConfig { precision, ..TrainConfig::default() };
     println!(
         "table: {} rows x {} features; network {:?}, {} epochs, batch {}; {} threads",
@@ -59,6 +62,9 @@ fn main() {
         flop / secs / 1e9
     );
 
+    if std::env::var("ONLY").is_ok() {
+        return;
+    }
     // The full default elimination: 106 -> 15, one feature per round, plus the scoring round.
     let gcfg = GlrfeConfig { train: cfg.clone(), ..GlrfeConfig::default() };
     let t = Instant::now();
