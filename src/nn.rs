@@ -122,6 +122,8 @@ trait Real:
     + Mul<Output = Self>
     + Div<Output = Self>
     + std::fmt::Debug
+    + Send
+    + Sync
     + 'static
 {
     const ZERO: Self;
@@ -327,6 +329,24 @@ enum Epilogue<'a, T> {
     Mask(&'a [T]),
 }
 
+/// The number of multiply-adds from which [`gemm`] splits a product between two threads: about
+/// 5 us of single-precision work, against about 1 us for a `rayon::join` that is taken up by
+/// another thread (and nothing when it is not). Products of GL-RFE's default network split while
+/// the table has 64 or more features left; a wide table's first-layer products always do.
+const PARALLEL_MIN: usize = 1 << 17;
+
+impl<'a, T> Epilogue<'a, T> {
+    /// The epilogues of the rows before and after element `at` of `C`.
+    fn split_rows(&self, at: usize) -> (Epilogue<'a, T>, Epilogue<'a, T>) {
+        match *self {
+            Epilogue::Plain => (Epilogue::Plain, Epilogue::Plain),
+            Epilogue::Bias(b) => (Epilogue::Bias(b), Epilogue::Bias(b)),
+            Epilogue::BiasRelu(b) => (Epilogue::BiasRelu(b), Epilogue::BiasRelu(b)),
+            Epilogue::Mask(h) => (Epilogue::Mask(&h[..at]), Epilogue::Mask(&h[at..])),
+        }
+    }
+}
+
 /// `c[i, j] = epilogue(init_j + a(i, 0) b[0, j] + a(i, 1) b[1, j] + ... )`, each element one
 /// chain of adds in increasing `k` starting from `init_j` (the bias, or 0).
 ///
@@ -344,6 +364,21 @@ fn gemm<T: Real, const MR: usize, const NR: usize>(
     assert!(c.len() >= m * n && b.len() >= k * n, "gemm: C or B too short");
     if m > 0 && k > 0 {
         assert!(a.data.len() > (m - 1) * a.row + (k - 1) * a.col, "gemm: A too short");
+    }
+
+    // Large products: the two halves of the rows in parallel. Each element is still computed
+    // by one tile in the same order, so this changes no bit; rayon runs the second half on the
+    // calling thread when no other thread is free to take it.
+    if m * n * k >= PARALLEL_MIN && m >= 2 * MR && rayon::current_num_threads() > 1 {
+        let mid = m / 2 / MR * MR;
+        let (top, bottom) = c[..m * n].split_at_mut(mid * n);
+        let a_bottom = Strided { data: &a.data[mid * a.row..], ..a };
+        let (epi_top, epi_bottom) = epi.split_rows(mid * n);
+        rayon::join(
+            || gemm::<T, MR, NR>(top, a, b, Shape { m: mid, ..shape }, epi_top),
+            || gemm::<T, MR, NR>(bottom, a_bottom, b, Shape { m: m - mid, ..shape }, epi_bottom),
+        );
+        return;
     }
 
     let mut j0 = 0;
@@ -1168,6 +1203,30 @@ fn adam_update<T: Real>(
     finite
 }
 
+/// [`adam_update`] over chunks of a large layer in parallel (it is elementwise, so this changes
+/// no bit); small layers stay on the calling thread.
+fn adam_update_par<T: Real>(
+    param: &mut [T],
+    grad: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    decay: T,
+    step: AdamStep<T>,
+) -> bool {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 14;
+    if param.len() < 2 * CHUNK || rayon::current_num_threads() == 1 {
+        return adam_update(param, grad, m, v, decay, step);
+    }
+    param
+        .par_chunks_mut(CHUNK)
+        .zip(grad.par_chunks(CHUNK))
+        .zip(m.par_chunks_mut(CHUNK))
+        .zip(v.par_chunks_mut(CHUNK))
+        .map(|(((p, g), m), v)| adam_update(p, g, m, v, decay, step))
+        .reduce(|| true, |a, b| a && b)
+}
+
 /// Checks the settings and data of [`train`], with an [`Error::usage`] naming the problem.
 fn validate(x: &Matrix, y: &[usize], row_weight: Option<&[f64]>, cfg: &TrainConfig) -> Result<()> {
     if cfg.epochs == 0 {
@@ -1363,7 +1422,8 @@ fn train_net<T: Real>(
             let mut finite = true;
             for (l, (layer, mom)) in net.layers.iter_mut().zip(&mut moments).enumerate() {
                 let (dwt, db) = (&ws.dwt[l], &ws.db[l]);
-                finite &= adam_update(&mut layer.wt, dwt, &mut mom.mw, &mut mom.vw, decay, step);
+                finite &=
+                    adam_update_par(&mut layer.wt, dwt, &mut mom.mw, &mut mom.vw, decay, step);
                 finite &= adam_update(&mut layer.bias, db, &mut mom.mb, &mut mom.vb, T::ZERO, step);
             }
             if !finite {
@@ -1386,4 +1446,94 @@ fn diverged(epoch: usize, loss: f64) -> Error {
     Error::run(format!(
         "training diverged at epoch {epoch} (loss = {loss}): lower the learning rate"
     ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// For benchmarks
+
+/// Hooks for `benches/`, not part of the supported API.
+#[doc(hidden)]
+pub mod bench {
+    use super::*;
+
+    /// The dense products of one training step (forward with loss, backward to every
+    /// parameter; no input gradient of the first layer, no Adam) on a fixed batch, in the
+    /// precision asked for.
+    pub struct StepKernels {
+        inner: Inner,
+        multiply_adds: usize,
+    }
+
+    enum Inner {
+        F32(Step<f32>),
+        F64(Step<f64>),
+    }
+
+    struct Step<T> {
+        net: Net<T>,
+        ws: Workspace<T>,
+        x: Vec<T>,
+        y: Vec<usize>,
+    }
+
+    impl<T: Real> Step<T> {
+        fn run(&mut self) -> f64 {
+            let n = self.y.len();
+            let loss = self.net.forward_loss(&mut self.ws, &self.x, &self.y, None);
+            let want = Want { params: true, input: false };
+            self.net.backward(&mut self.ws, &self.x, &self.y, None, 1.0 / n as f64, want);
+            loss
+        }
+    }
+
+    impl StepKernels {
+        /// Kernels of `mlp` on the batch `x`, `y`.
+        pub fn new(mlp: &Mlp, x: &Matrix, y: &[usize], precision: Precision) -> StepKernels {
+            let xs: Vec<f64> = x.as_slice().to_vec();
+            let y = y.to_vec();
+            let inner = match precision {
+                Precision::F32 => {
+                    let net = Net::<f32>::from_mlp(mlp);
+                    let ws = Workspace::new(&net, y.len());
+                    Inner::F32(Step { net, ws, x: xs.iter().map(|&v| v as f32).collect(), y })
+                }
+                Precision::F64 => {
+                    let net = Net::<f64>::from_mlp(mlp);
+                    let ws = Workspace::new(&net, y.len());
+                    Inner::F64(Step { net, ws, x: xs, y })
+                }
+            };
+            // Forward and weight gradient of every layer, input gradient of all but the first.
+            let n = x.rows();
+            let layers = mlp.layers();
+            let weights: usize = layers.iter().map(|l| l.inputs * l.outputs).sum();
+            let multiply_adds = n * (3 * weights - layers[0].inputs * layers[0].outputs);
+            StepKernels { inner, multiply_adds }
+        }
+
+        /// Floating-point operations of one [`StepKernels::run`] in the products (two per
+        /// multiply-add).
+        pub fn flop(&self) -> f64 {
+            2.0 * self.multiply_adds as f64
+        }
+
+        /// One step; returns the loss so that the work cannot be optimised away.
+        pub fn run(&mut self) -> f64 {
+            match &mut self.inner {
+                Inner::F32(s) => s.run(),
+                Inner::F64(s) => s.run(),
+            }
+        }
+    }
+
+    /// Floating-point operations (two per multiply-add) of the products of one training of
+    /// `mlp`'s shape on `rows` rows for `epochs` epochs: forward and weight gradient of every
+    /// layer, input gradient of all but the first.
+    pub fn train_flop(inputs: usize, hidden: &[usize], rows: usize, epochs: usize) -> f64 {
+        let mut widths = vec![inputs];
+        widths.extend_from_slice(hidden);
+        widths.push(2);
+        let weights: usize = widths.windows(2).map(|w| w[0] * w[1]).sum();
+        2.0 * (rows * epochs) as f64 * (3 * weights - widths[0] * widths[1]) as f64
+    }
 }
