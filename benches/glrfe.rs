@@ -382,7 +382,7 @@ fn measured_peak() -> (f64, f64) {
         T: Copy + std::ops::Mul<Output = T> + std::ops::Add<Output = T>,
     {
         let iters = 20_000_000usize;
-        let secs = min_time(3, || {
+        let secs = min_time(5, || {
             let mut p = [[one; L]; 7];
             let mut s = [[one; L]; 7];
             let (f, d) = (std::hint::black_box(factor), std::hint::black_box(step));

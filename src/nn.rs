@@ -329,11 +329,13 @@ enum Epilogue<'a, T> {
     Mask(&'a [T]),
 }
 
-/// The number of multiply-adds from which [`gemm`] splits a product between two threads: about
-/// 5 us of single-precision work, against about 1 us for a `rayon::join` that is taken up by
-/// another thread (and nothing when it is not). Products of GL-RFE's default network split while
-/// the table has 64 or more features left; a wide table's first-layer products always do.
-const PARALLEL_MIN: usize = 1 << 17;
+/// The number of multiply-adds from which [`gemm`] splits a product between two threads: each
+/// half is then at least about 25 us of single-precision work, against a microsecond or more
+/// for a `rayon::join` taken up by another thread, and much more when that thread is descheduled
+/// on a busy machine. A batch of 32 through a first layer of 64 units splits from 256 inputs
+/// on: wide tables' first-layer products do, those of the default 106-feature run do not (at
+/// 2^17, where they would, the full run measured slower on 2 threads than on 1 under load).
+const PARALLEL_MIN: usize = 1 << 19;
 
 impl<'a, T> Epilogue<'a, T> {
     /// The epilogues of the rows before and after element `at` of `C`.
@@ -1155,8 +1157,8 @@ struct AdamStep<T> {
     eps: T,
     /// `lr / (1 - beta1^t)`.
     step_size: T,
-    /// `sqrt(1 - beta2^t)`.
-    bc2_sqrt: T,
+    /// `1 / sqrt(1 - beta2^t)`: a multiply in the loop instead of a second division.
+    inv_bc2_sqrt: T,
 }
 
 impl<T: Real> AdamStep<T> {
@@ -1168,7 +1170,7 @@ impl<T: Real> AdamStep<T> {
             one_minus_beta2: T::from_f64(1.0 - cfg.beta2),
             eps: T::from_f64(cfg.eps),
             step_size: T::from_f64(cfg.learning_rate / (1.0 - cfg.beta1.powi(t))),
-            bc2_sqrt: T::from_f64((1.0 - cfg.beta2.powi(t)).sqrt()),
+            inv_bc2_sqrt: T::from_f64(1.0 / (1.0 - cfg.beta2.powi(t)).sqrt()),
         }
     }
 }
@@ -1179,7 +1181,7 @@ impl<T: Real> AdamStep<T> {
 /// ```text
 /// g = grad + decay * param
 /// m = beta1 m + (1 - beta1) g            v = beta2 v + (1 - beta2) g^2
-/// param -= (lr / (1 - beta1^t)) m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+/// param -= (lr / (1 - beta1^t)) m / (sqrt(v) (1 / sqrt(1 - beta2^t)) + eps)
 /// ```
 ///
 /// Returns whether every updated parameter is finite (a non-finite gradient makes its
@@ -1197,7 +1199,7 @@ fn adam_update<T: Real>(
         let g = g + decay * *p;
         *m = step.beta1 * *m + step.one_minus_beta1 * g;
         *v = step.beta2 * *v + step.one_minus_beta2 * g * g;
-        *p = *p - step.step_size * *m / (v.sqrt() / step.bc2_sqrt + step.eps);
+        *p = *p - step.step_size * *m / (v.sqrt() * step.inv_bc2_sqrt + step.eps);
         finite &= p.is_finite();
     }
     finite
