@@ -23,6 +23,10 @@
 //! [`ln`]) rather than taken from the platform's libm, whose glibc version picks an FMA or a
 //! non-FMA variant at run time.
 //!
+//! Products of half a million multiply-adds or more (a wide table's first layer) are split by
+//! rows between two threads, and so are Adam updates of large layers; both write disjoint
+//! elements computed exactly as on one thread, so the thread count changes no bit.
+//!
 //! Training preallocates one [`Workspace`] (activations and gradients for a batch) and the Adam
 //! moments, and reuses them for every batch: nothing is allocated inside the epoch loop.
 
