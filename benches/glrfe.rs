@@ -1,82 +1,402 @@
-//! `make bench`: wall time of one network training and of one full GL-RFE run (106 -> 15
-//! features, step 1, default network) on the bundled synthetic table.
+//! `make bench`: the speed targets, each figure printed beside its goal.
 //!
-//! Throughput is reported as rows x epochs per second and as GFLOP/s of the dense kernels,
-//! counting 6 FLOP per weight per row (2 forward, 4 backward: the weight gradient and the
-//! gradient of the layer input), the usual estimate for dense networks.
+//! 1. the full default GL-RFE run (106 -> 15 features, step 1, SMOTE, network 64,32, 100 epochs,
+//!    batch 32) on the bundled synthetic table, against PyTorch's 97 s (goal 1/30, aim 1/50);
+//! 2. the dense products of one training step (batch 32, widths 106/64/32/2) against the
+//!    measured peak of one core with the baseline instruction set (goal >= 30%);
+//! 3. 5-fold cross-validation on 2 threads against 1 (goal >= 1.8x, byte-identical);
+//! 4. a generated 5,000 x 2,000 table, `--step 0.1`, down to 15 (goal <= 2 min, < 1 GiB), and
+//!    time and peak memory as rows and features grow, each size in its own child process.
+//!
+//! FLOP are those the products perform: per row and epoch, 2 for the forward pass and 2 for
+//! the weight gradient per weight, and 2 per weight for the input gradient of every layer but
+//! the first (training does not need it). Wall times are the minimum of a few runs; the load
+//! average is printed with them because the machine may be shared.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::process::Command;
 use std::time::Instant;
 
-use glrfe::data::{self, LoadOptions};
-use glrfe::nn::{self, TrainConfig};
+use glrfe::data::{self, Dataset, LoadOptions};
+use glrfe::matrix::Matrix;
+use glrfe::nn::bench::{StepKernels, train_flop};
+use glrfe::nn::{self, Mlp, Precision, TrainConfig};
+use glrfe::pipeline::{self, PipelineConfig};
 use glrfe::rng::Stream;
-use glrfe::select::{self, Balance, GlrfeConfig};
+use glrfe::select::{self, Balance, GlrfeConfig, Selection, Step};
 
-fn weights(inputs: usize, cfg: &TrainConfig) -> usize {
-    let mut widths = vec![inputs];
-    widths.extend(&cfg.hidden);
-    widths.push(2);
-    widths.windows(2).map(|w| w[0] * w[1]).sum()
-}
+/// PyTorch 2 on the same protocol, float32, 1 thread (its best setting), in seconds.
+const PYTORCH_SECONDS: f64 = 97.0;
 
 fn main() {
-    let table =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/synthetic/radiomics_synthetic.csv");
-    let opts = LoadOptions { label: Some("stage".into()), ..LoadOptions::default() };
-    let (data, _) = data::load(&table, &opts).expect("the bundled table loads");
-    let cfg = TrainConfig::default();
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(i) = args.iter().position(|a| a == "wide-child") {
+        let rows = args[i + 1].parse().unwrap();
+        let cols = args[i + 2].parse().unwrap();
+        wide_child(rows, cols);
+        return;
+    }
+
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let synthetic = load(&root.join("fixtures/synthetic/radiomics_synthetic.csv"), "stage");
+    println!("machine: {}, {} threads; load average {}", cpu_model(), threads(), loadavg());
+
+    let peak = measured_peak();
     println!(
-        "table: {} rows x {} features; network {:?}, {} epochs, batch {}; {} threads",
-        data.n(),
-        data.d(),
-        cfg.hidden,
-        cfg.epochs,
-        cfg.batch_size,
-        rayon::current_num_threads()
+        "peak of one core, baseline x86-64 (SSE2, separate multiply and add), measured: \
+         f64 {:.1} GFLOP/s, f32 {:.1} GFLOP/s",
+        peak.0, peak.1
     );
 
-    // One training on the balanced, standardised table, as every GL-RFE round does.
+    target_kernels(&synthetic, peak);
+    target_glrfe(&synthetic, root);
+    target_cross_validation(&synthetic);
+    target_wide();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Target 2: the products of a training step
+
+fn target_kernels(data: &Dataset, peak: (f64, f64)) {
+    println!("\n[2] dense products of one training step, batch 32, widths 106/64/32/2");
+    let mut rng = Stream::derive(1, "bench", &[]);
+    let mlp = Mlp::he_init(data.d(), &[64, 32], 2, &mut rng);
+    let rows: Vec<usize> = (0..32).collect();
+    let x = data.x.select_rows(&rows);
+    let y: Vec<usize> = rows.iter().map(|&i| data.y[i]).collect();
+    for (precision, peak) in [(Precision::F64, peak.0), (Precision::F32, peak.1)] {
+        let mut k = StepKernels::new(&mlp, &x, &y, precision);
+        let steps = 20_000;
+        let secs = min_time(3, || {
+            let mut s = 0.0;
+            for _ in 0..steps {
+                s += k.run();
+            }
+            std::hint::black_box(s);
+        }) / steps as f64;
+        let gflops = k.flop() / secs / 1e9;
+        println!(
+            "    {}: {:>6.2} us a step, {:>5.1} GFLOP/s = {:>3.0}% of the measured peak \
+             (goal >= 30%)",
+            precision.name(),
+            secs * 1e6,
+            gflops,
+            100.0 * gflops / peak
+        );
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Target 1: the full default run
+
+fn target_glrfe(data: &Dataset, root: &Path) {
+    println!("\n[1] GL-RFE 106 -> 15, step 1, SMOTE, 64,32, 100 epochs, batch 32, on all rows");
     let mut rng = Stream::derive(1, "bench", &[]);
     let (_, xb, yb, _) = select::prepare(&data.x, &data.y, Balance::Smote { k: 5 }, &mut rng)
         .expect("SMOTE runs on the bundled table");
-    let reps = 5;
-    let t = Instant::now();
-    for r in 0..reps {
-        let mut rng = Stream::derive(1, "bench-train", &[r]);
-        nn::train(&xb, &yb, None, &cfg, &mut rng).expect("training converges");
-    }
-    let secs = t.elapsed().as_secs_f64() / reps as f64;
-    let row_epochs = (xb.rows() * cfg.epochs) as f64;
-    let flop = 6.0 * row_epochs * weights(data.d(), &cfg) as f64;
+    let base = GlrfeConfig::default();
+    let run_flop: f64 = (base.keep..=data.d())
+        .map(|d| train_flop(d, &base.train.hidden, xb.rows(), base.train.epochs))
+        .sum();
     println!(
-        "train   {:>4} x {:>3}: {:>8.3} s  {:>10.0} rows*epochs/s  {:>6.2} GFLOP/s",
+        "    {} x {} after SMOTE, {} rounds, {:.0} GFLOP in the products; load {}",
         xb.rows(),
         data.d(),
-        secs,
-        row_epochs / secs,
-        flop / secs / 1e9
+        select::round_count(data.d(), &base),
+        run_flop / 1e9,
+        loadavg()
     );
 
-    // The full default elimination: 106 -> 15, one feature per round, plus the scoring round.
-    let gcfg = GlrfeConfig::default();
-    let t = Instant::now();
-    let sel = select::glrfe(&data.x, &data.y, &gcfg, 1, &[], None).expect("GL-RFE runs");
-    let secs = t.elapsed().as_secs_f64();
-    let mut flop = 0.0;
-    let mut row_epochs = 0.0;
-    for r in &sel.rounds {
-        let re = (xb.rows() * cfg.epochs) as f64;
-        row_epochs += re;
-        flop += 6.0 * re * weights(r.features.len(), &cfg) as f64;
+    let one_train = |p: Precision| {
+        let cfg = TrainConfig { precision: p, ..TrainConfig::default() };
+        let secs = min_time(3, || {
+            let mut rng = Stream::derive(1, "bench-train", &[]);
+            nn::train(&xb, &yb, None, &cfg, &mut rng).expect("training converges");
+        });
+        let flop = train_flop(data.d(), &cfg.hidden, xb.rows(), cfg.epochs);
+        println!(
+            "    one training {} x {}, {}: {:.3} s, {:.1} GFLOP/s",
+            xb.rows(),
+            data.d(),
+            p.name(),
+            secs,
+            flop / secs / 1e9
+        );
+    };
+    one_train(Precision::F64);
+    one_train(Precision::F32);
+
+    let mut kept = Vec::new();
+    for (precision, threads) in
+        [(Precision::F64, 2), (Precision::F32, 2), (Precision::F64, 1), (Precision::F32, 1)]
+    {
+        let cfg = with_precision(&base, precision);
+        let mut sel = None;
+        let secs = in_pool(threads, || {
+            min_time(if threads == 2 { 2 } else { 1 }, || {
+                sel = Some(select::glrfe(&data.x, &data.y, &cfg, 1, &[], None).unwrap());
+            })
+        });
+        kept.push(sel.unwrap().kept);
+        println!(
+            "    full run, {}, {} thread{}: {:>6.2} s = 1/{:.0} of PyTorch's {PYTORCH_SECONDS} s \
+             (goal <= {:.1} s, aim {:.1} s), {:.1} GFLOP/s; load {}",
+            precision.name(),
+            threads,
+            if threads == 1 { "" } else { "s" },
+            secs,
+            PYTORCH_SECONDS / secs,
+            PYTORCH_SECONDS / 30.0,
+            PYTORCH_SECONDS / 50.0,
+            run_flop / secs / 1e9,
+            loadavg()
+        );
     }
+    assert_eq!(kept[0], kept[2], "f64 results must not depend on the thread count");
+    assert_eq!(kept[1], kept[3], "f32 results must not depend on the thread count");
     println!(
-        "glrfe {} -> {} ({} rounds): {:>8.3} s  {:>10.0} rows*epochs/s  {:>6.2} GFLOP/s",
-        data.d(),
-        gcfg.keep,
-        sel.rounds.len(),
-        secs,
-        row_epochs / secs,
-        flop / secs / 1e9
+        "    kept sets: f32 vs f64 Jaccard {:.2}; identical on 1 and 2 threads",
+        jaccard(&kept[0], &kept[1])
     );
+
+    // Warm starts against cold starts, on both bundled tables, f32, seeds 1..=3.
+    let wdbc = load_with(
+        &root.join("fixtures/wdbc/wdbc.csv"),
+        LoadOptions {
+            label: Some("malignant".into()),
+            id: Some("id".into()),
+            features: Some(vec!["mean_*".into(), "*_error".into(), "worst_*".into()]),
+            ..LoadOptions::default()
+        },
+    );
+    for (name, table) in [("synthetic", data), ("wdbc", &wdbc)] {
+        for warm_epochs in [10, 25] {
+            warm_vs_cold(name, table, warm_epochs);
+        }
+    }
+}
+
+/// Time and kept-set agreement of warm against cold starts over seeds 1..=3.
+fn warm_vs_cold(name: &str, data: &Dataset, warm_epochs: usize) {
+    let cold_cfg = with_precision(&GlrfeConfig::default(), Precision::F32);
+    let warm_cfg = GlrfeConfig { warm_epochs: Some(warm_epochs), ..cold_cfg.clone() };
+    let (mut cold, mut warm) = (Vec::new(), Vec::new());
+    let (mut cold_secs, mut warm_secs) = (0.0, 0.0);
+    for seed in 1..=3 {
+        let t = Instant::now();
+        cold.push(select::glrfe(&data.x, &data.y, &cold_cfg, seed, &[], None).unwrap());
+        cold_secs += t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        warm.push(select::glrfe(&data.x, &data.y, &warm_cfg, seed, &[], None).unwrap());
+        warm_secs += t.elapsed().as_secs_f64();
+    }
+    let kept = |s: &Selection| s.kept.clone();
+    let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
+    let warm_cold: Vec<f64> =
+        cold.iter().zip(&warm).map(|(c, w)| jaccard(&kept(c), &kept(w))).collect();
+    let pairs = |s: &[Selection]| -> Vec<f64> {
+        vec![
+            jaccard(&kept(&s[0]), &kept(&s[1])),
+            jaccard(&kept(&s[0]), &kept(&s[2])),
+            jaccard(&kept(&s[1]), &kept(&s[2])),
+        ]
+    };
+    println!(
+        "    warm start, {warm_epochs} epochs, {name} ({} x {}), f32, seeds 1-3: {:.2} s vs cold {:.2} s \
+         = {:.1}x faster; Jaccard warm vs cold (same seed) {:.2}; between seeds: cold {:.2}, warm {:.2}",
+        data.n(),
+        data.d(),
+        warm_secs / 3.0,
+        cold_secs / 3.0,
+        cold_secs / warm_secs,
+        mean(&warm_cold),
+        mean(&pairs(&cold)),
+        mean(&pairs(&warm))
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Target 3: cross-validation on 1 and 2 threads
+
+fn target_cross_validation(data: &Dataset) {
+    println!("\n[3] cross-validation of the network on all 106 features, f64, load {}", loadavg());
+    let all: Vec<usize> = (0..data.d()).collect();
+    let cfg = PipelineConfig {
+        balance: Balance::Smote { k: 5 },
+        selection: None,
+        train: TrainConfig::default(),
+    };
+    for repeats in [1, 2] {
+        let mut reports = Vec::new();
+        let mut secs = Vec::new();
+        for threads in [1, 2] {
+            secs.push(in_pool(threads, || {
+                min_time(3, || {
+                    let r =
+                        pipeline::cross_validate(data, &all, &cfg, 5, repeats, 42, None).unwrap();
+                    reports.push(format!("{:?}", r));
+                })
+            }));
+        }
+        let identical = reports.windows(2).all(|w| w[0] == w[1]);
+        let tasks = 5 * repeats;
+        println!(
+            "    5 folds x {repeats} repeat{}: 1 thread {:.2} s, 2 threads {:.2} s: {:.2}x (goal >= 1.8x; \
+             {tasks} equal tasks on 2 threads allow at most {:.2}x); results byte-identical: {}",
+            if repeats == 1 { "" } else { "s" },
+            secs[0],
+            secs[1],
+            secs[0] / secs[1],
+            tasks as f64 / tasks.div_ceil(2) as f64,
+            if identical { "yes" } else { "NO" }
+        );
+        assert!(identical, "cross-validation must not depend on the thread count");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Target 4: wide tables, each size in a child process so that its peak memory is its own
+
+fn target_wide() {
+    println!(
+        "\n[4] generated tables, GL-RFE --step 0.1 down to 15, f32, default network, 2 threads; \
+         load {}",
+        loadavg()
+    );
+    println!("    | rows | features | rounds | time (s) | peak memory (MiB) |");
+    println!("    | ---: | ---: | ---: | ---: | ---: |");
+    let exe = std::env::current_exe().unwrap();
+    for (rows, cols) in [(5000, 2000), (1250, 2000), (2500, 2000), (5000, 500), (5000, 1000)] {
+        let out = Command::new(&exe)
+            .args(["wide-child", &rows.to_string(), &cols.to_string()])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        let f: Vec<&str> = text.split_whitespace().collect();
+        assert!(out.status.success() && f.len() == 3, "wide child failed: {text}");
+        let (rounds, secs, kib): (usize, f64, f64) =
+            (f[0].parse().unwrap(), f[1].parse().unwrap(), f[2].parse().unwrap());
+        let goal = if (rows, cols) == (5000, 2000) { "   (goal <= 120 s, < 1024 MiB)" } else { "" };
+        println!("    | {rows} | {cols} | {rounds} | {secs:.1} | {:.0} |{goal}", kib / 1024.0);
+    }
+}
+
+/// One wide run; prints "rounds seconds peak-RSS-KiB" on stdout.
+fn wide_child(rows: usize, cols: usize) {
+    let (x, y) = wide_table(rows, cols);
+    let cfg = GlrfeConfig {
+        step: Step::Fraction(0.1),
+        ..with_precision(&GlrfeConfig::default(), Precision::F32)
+    };
+    let t = Instant::now();
+    let sel = select::glrfe(&x, &y, &cfg, 1, &[], None).unwrap();
+    let secs = t.elapsed().as_secs_f64();
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let hwm = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .unwrap_or(f64::NAN);
+    println!("{} {secs} {hwm}", sel.rounds.len());
+}
+
+/// `rows x cols` standard normal features, classes alternating; the first 20 columns are
+/// shifted by 0.5 in class 1 (balanced, so SMOTE adds no rows).
+fn wide_table(rows: usize, cols: usize) -> (Matrix, Vec<usize>) {
+    let mut rng = Stream::derive(1, "wide-table", &[]);
+    let y: Vec<usize> = (0..rows).map(|i| i % 2).collect();
+    let mut data = Vec::with_capacity(rows * cols);
+    for &c in &y {
+        for j in 0..cols {
+            let shift = if j < 20 && c == 1 { 0.5 } else { 0.0 };
+            data.push(shift + rng.normal());
+        }
+    }
+    (Matrix::from_row_major(rows, cols, data), y)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+fn load(path: &Path, label: &str) -> Dataset {
+    load_with(path, LoadOptions { label: Some(label.into()), ..LoadOptions::default() })
+}
+
+fn load_with(path: &Path, opts: LoadOptions) -> Dataset {
+    let path: PathBuf = path.into();
+    data::load(&path, &opts).unwrap_or_else(|e| panic!("{}: {e}", path.display())).0
+}
+
+fn with_precision(cfg: &GlrfeConfig, precision: Precision) -> GlrfeConfig {
+    GlrfeConfig { train: TrainConfig { precision, ..cfg.train.clone() }, ..cfg.clone() }
+}
+
+/// The shortest of `reps` wall times of `f`, in seconds.
+fn min_time(reps: usize, mut f: impl FnMut()) -> f64 {
+    (0..reps)
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min)
+}
+
+fn in_pool<R: Send>(threads: usize, f: impl FnOnce() -> R + Send) -> R {
+    rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap().install(f)
+}
+
+fn jaccard(a: &[usize], b: &[usize]) -> f64 {
+    let both = a.iter().filter(|f| b.contains(f)).count();
+    both as f64 / (a.len() + b.len() - both) as f64
+}
+
+fn threads() -> usize {
+    rayon::current_num_threads()
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+fn cpu_model() -> String {
+    std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|v| v.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
+        .unwrap_or_else(|| "unknown CPU".into())
+}
+
+/// The peak multiply and add throughput of one core with baseline x86-64 vectors, in GFLOP/s
+/// (f64, f32): independent chains of multiplies and of adds, as many as SSE2's 16 registers
+/// hold, so that neither latency nor loads limit them.
+fn measured_peak() -> (f64, f64) {
+    fn run<T, const L: usize>(one: T, factor: T, step: T) -> f64
+    where
+        T: Copy + std::ops::Mul<Output = T> + std::ops::Add<Output = T>,
+    {
+        let iters = 20_000_000usize;
+        let secs = min_time(5, || {
+            let mut p = [[one; L]; 7];
+            let mut s = [[one; L]; 7];
+            let (f, d) = (std::hint::black_box(factor), std::hint::black_box(step));
+            for _ in 0..iters {
+                for (pv, sv) in p.iter_mut().zip(s.iter_mut()) {
+                    for (a, b) in pv.iter_mut().zip(sv.iter_mut()) {
+                        *a = *a * f;
+                        *b = *b + d;
+                    }
+                }
+            }
+            std::hint::black_box((p, s));
+        });
+        (iters * 7 * 2 * L) as f64 / secs / 1e9
+    }
+    (run::<f64, 2>(1.0, 1.0 + 1e-12, 1e-12), run::<f32, 4>(1.0, 1.0, 1e-7))
 }

@@ -11,18 +11,26 @@
 //! Batches are row-major, one row a sample, so a batch of `n` rows through a layer of `o` units
 //! is an `n x o` buffer.
 //!
-//! The dense kernels are plain loops over contiguous slices with a fixed number of independent
-//! accumulators, so that LLVM vectorises them with the baseline instruction set while the order
-//! of every floating-point sum is fixed by the source. There is no run-time CPU feature detection
-//! and no fused multiply-add, so a given build gives bit-identical results on any x86-64 machine,
-//! with one exception: `exp` and `ln` in the softmax come from the platform's libm, and glibc
-//! chooses an FMA or a non-FMA variant of them at run time. These are not guaranteed correctly
-//! rounded, so two machines may in rare cases differ in a last bit there, and training then
-//! amplifies it. TODO: a fixed-order `exp`/`ln` of our own would close this gap; it is not
-//! written yet because it needs its own accuracy tests.
+//! The public types hold `f64` weights in the `outputs x inputs` layout of `torch.nn.Linear`.
+//! Internally the arithmetic runs on a [`Net`], generic over the scalar (`f32` or `f64`, see
+//! [`Precision`]), which also keeps every weight matrix transposed (`inputs x outputs`) so that
+//! all three products of a layer (forward, weight gradient, input gradient) are one kernel,
+//! [`gemm`]: `C = A B` with `B`'s rows contiguous, register-blocked, each output element one
+//! chain of multiply-then-add in increasing `k`. That order is fixed by the source and the same
+//! for every vector width, there is no fused multiply-add (baseline x86-64 has none, and Rust
+//! never contracts), and no run-time CPU feature detection, so a given build gives the same bits
+//! on any x86-64 machine. `exp` and `ln` in the softmax are written out here too ([`exp`],
+//! [`ln`]) rather than taken from the platform's libm, whose glibc version picks an FMA or a
+//! non-FMA variant at run time.
+//!
+//! Products of half a million multiply-adds or more (a wide table's first layer) are split by
+//! rows between two threads, and so are Adam updates of large layers; both write disjoint
+//! elements computed exactly as on one thread, so the thread count changes no bit.
 //!
 //! Training preallocates one [`Workspace`] (activations and gradients for a batch) and the Adam
 //! moments, and reuses them for every batch: nothing is allocated inside the epoch loop.
+
+use std::ops::{Add, Div, Mul, Sub};
 
 use crate::error::{Error, Result};
 use crate::matrix::Matrix;
@@ -72,12 +80,6 @@ pub struct DenseGrad {
     pub bias: Vec<f64>,
 }
 
-impl DenseGrad {
-    fn zeros_like(layer: &Dense) -> DenseGrad {
-        DenseGrad { weight: vec![0.0; layer.weight.len()], bias: vec![0.0; layer.bias.len()] }
-    }
-}
-
 /// The loss of a batch and its gradients, as returned by [`Mlp::gradients`].
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gradients {
@@ -91,177 +93,501 @@ pub struct Gradients {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Kernels
-//
-// Fixed-order building blocks for the layers. Each processes contiguous slices so that LLVM
-// vectorises it; the order of every sum is written out here and does not depend on the CPU.
+// Scalars
 
-/// Independent partial sums in [`dot`]: enough to hide the latency of the adds and to fill two
-/// 256-bit or four 128-bit vector registers.
-const LANES: usize = 8;
-
-/// `sum_i a_i b_i`, accumulated in [`LANES`] interleaved partial sums (element `i` goes to lane
-/// `i % LANES`) that are then added pairwise in a fixed tree.
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    debug_assert_eq!(a.len(), b.len());
-    let mut acc = [0.0f64; LANES];
-
-    let chunks_a = a.chunks_exact(LANES);
-    let chunks_b = b.chunks_exact(LANES);
-    let (rest_a, rest_b) = (chunks_a.remainder(), chunks_b.remainder());
-    for (ca, cb) in chunks_a.zip(chunks_b) {
-        let ca: &[f64; LANES] = ca.try_into().unwrap();
-        let cb: &[f64; LANES] = cb.try_into().unwrap();
-        for ((s, &p), &q) in acc.iter_mut().zip(ca).zip(cb) {
-            *s += p * q;
-        }
-    }
-    for ((s, &p), &q) in acc.iter_mut().zip(rest_a).zip(rest_b) {
-        *s += p * q;
-    }
-
-    ((acc[0] + acc[4]) + (acc[1] + acc[5])) + ((acc[2] + acc[6]) + (acc[3] + acc[7]))
+/// The floating-point type training computes in. The network it returns, and everything else
+/// in the public API (loss, gradients, predictions), is `f64` either way.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Precision {
+    /// Single precision: twice the numbers per vector register, about twice as fast; weights,
+    /// activations, gradients and Adam moments are `f32`, the softmax and loss `f64`.
+    F32,
+    /// Double precision throughout.
+    #[default]
+    F64,
 }
 
-/// `out[j] = sum_k coeff[k * stride] * rows[k * len + j]` with `len = out.len()`, the sum over `k`
-/// in increasing order starting from 0: a linear combination of the rows of a row-major
-/// matrix.
-///
-/// Each element is its own chain of adds, so the result does not depend on the vector width.
-/// The loop walks `out` in blocks of [`LANES`] columns kept in registers across all rows,
-/// instead of loading and storing the whole of `out` once per row.
-fn combine_rows(out: &mut [f64], coeff: &[f64], stride: usize, rows: &[f64]) {
-    let len = out.len();
-    let count = rows.len() / len;
-    debug_assert!(count == 0 || coeff.len() > (count - 1) * stride);
-
-    let mut start = 0;
-    for block in out.chunks_mut(LANES) {
-        let width = block.len();
-        let mut acc = [0.0f64; LANES];
-        if let Ok(block) = <&mut [f64; LANES]>::try_from(&mut *block) {
-            for k in 0..count {
-                let c = coeff[k * stride];
-                let r: &[f64; LANES] = rows[k * len + start..][..LANES].try_into().unwrap();
-                for (a, &v) in acc.iter_mut().zip(r) {
-                    *a += c * v;
-                }
-            }
-            *block = acc;
-        } else {
-            for k in 0..count {
-                let c = coeff[k * stride];
-                for (a, &v) in acc.iter_mut().zip(&rows[k * len + start..][..width]) {
-                    *a += c * v;
-                }
-            }
-            block.copy_from_slice(&acc[..width]);
+impl Precision {
+    /// The name used on the command line: `f32` or `f64`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Precision::F32 => "f32",
+            Precision::F64 => "f64",
         }
-        start += width;
+    }
+}
+
+/// The arithmetic the kernels need from `f32` and `f64`.
+trait Real:
+    Copy
+    + PartialOrd
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + std::fmt::Debug
+    + Send
+    + Sync
+    + 'static
+{
+    const ZERO: Self;
+    /// Rounds to nearest.
+    fn from_f64(v: f64) -> Self;
+    /// Exact.
+    fn to_f64(self) -> f64;
+    fn sqrt(self) -> Self;
+    fn is_finite(self) -> bool;
+    /// [`gemm`] with this type's register tile.
+    fn gemm(
+        c: &mut [Self],
+        a: Strided<'_, Self>,
+        b: &[Self],
+        shape: Shape,
+        epi: Epilogue<'_, Self>,
+    );
+}
+
+impl Real for f64 {
+    const ZERO: f64 = 0.0;
+    fn from_f64(v: f64) -> f64 {
+        v
+    }
+    fn to_f64(self) -> f64 {
+        self
+    }
+    fn sqrt(self) -> f64 {
+        f64::sqrt(self)
+    }
+    fn is_finite(self) -> bool {
+        f64::is_finite(self)
+    }
+    fn gemm(c: &mut [f64], a: Strided<'_, f64>, b: &[f64], shape: Shape, epi: Epilogue<'_, f64>) {
+        // 2 rows x 8 columns: 8 accumulators of two lanes in SSE2's 16 registers, with room for
+        // the 4 loads of a row of B and the broadcast of A.
+        gemm::<f64, 2, 8>(c, a, b, shape, epi)
+    }
+}
+
+impl Real for f32 {
+    const ZERO: f32 = 0.0;
+    fn from_f64(v: f64) -> f32 {
+        v as f32
+    }
+    fn to_f64(self) -> f64 {
+        self as f64
+    }
+    fn sqrt(self) -> f32 {
+        f32::sqrt(self)
+    }
+    fn is_finite(self) -> bool {
+        f32::is_finite(self)
+    }
+    fn gemm(c: &mut [f32], a: Strided<'_, f32>, b: &[f32], shape: Shape, epi: Epilogue<'_, f32>) {
+        // 2 rows x 16 columns: 8 accumulators of four lanes.
+        gemm::<f32, 2, 16>(c, a, b, shape, epi)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// exp and ln, independent of libm
+
+/// `ln 2` split so that `k * LN2_HI` is exact for `|k| < 2^11`: the high part has 32 trailing
+/// zero bits, and `LN2_HI + LN2_LO` is `ln 2` to about 2^-85.
+const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000);
+const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76);
+
+/// `1 / i!` for `i = 0..=13`, each correctly rounded (`i!` itself is exact in `f64`).
+const EXP_TAYLOR: [f64; 14] = {
+    let mut c = [1.0; 14];
+    let mut fact = 1.0;
+    let mut i = 1;
+    while i < 14 {
+        fact *= i as f64;
+        c[i] = 1.0 / fact;
+        i += 1;
+    }
+    c
+};
+
+/// `2 / (2j + 1)` for `j = 0..=11`: the series of `2 atanh(s) / s` in powers of `s^2`.
+const ATANH_SERIES: [f64; 12] = {
+    let mut c = [0.0; 12];
+    let mut j = 0;
+    while j < 12 {
+        c[j] = 2.0 / (2 * j + 1) as f64;
+        j += 1;
+    }
+    c
+};
+
+/// `e^x`, within 1 ulp of the correctly rounded value for normal results (see the tests),
+/// computed with a fixed sequence of IEEE operations so that it gives the same bits everywhere.
+///
+/// `x = k ln 2 + r` with `k = round(x / ln 2)` and `|r| <= ln(2) / 2` (Cody-Waite: `r` is
+/// computed as `(x - k LN2_HI) - k LN2_LO`), `e^r` by its Taylor series to `r^13 / 13!` (the
+/// first omitted term is below 4.2e-18, a twentieth of an ulp) in Horner form, and `2^k` applied
+/// as two exact powers of two.
+pub fn exp(x: f64) -> f64 {
+    if x.is_nan() {
+        return x;
+    }
+    if x > 709.782_712_893_384 {
+        return f64::INFINITY;
+    }
+    if x < -745.133_219_101_941_2 {
+        return 0.0;
+    }
+
+    let t = x * std::f64::consts::LOG2_E;
+    let k = (if t < 0.0 { t - 0.5 } else { t + 0.5 }) as i64;
+    let kf = k as f64;
+    let r = (x - kf * LN2_HI) - kf * LN2_LO;
+
+    // 1 + r + r^2/2! + ... + r^13/13!, innermost term first.
+    let mut p = EXP_TAYLOR[13];
+    for &c in EXP_TAYLOR[..13].iter().rev() {
+        p = p * r + c;
+    }
+
+    // 2^k as 2^k1 2^k2 with both halves in the normal range; the first product is exact.
+    let k1 = k / 2;
+    let k2 = k - k1;
+    let pow2 = |e: i64| f64::from_bits(((e + 1023) as u64) << 52);
+    p * pow2(k1) * pow2(k2)
+}
+
+/// `ln x`, within 1 ulp of the correctly rounded value (see the tests), from a fixed sequence of
+/// IEEE operations. `ln x` is NaN for `x < 0` or NaN, `-inf` for 0 and `inf` for `inf`.
+///
+/// `x = 2^e m` with `m` in `[sqrt(1/2), sqrt(2))`, `f = m - 1` (exact), `s = f / (2 + f)`, and
+/// `ln m = 2 atanh(s) = 2s + 2s^3/3 + 2s^5/5 + ...`. Since `2s = f - s f`, this is
+/// `f - s (f - Q)` with `Q = 2s^2/3 + 2s^4/5 + ...` (to `s^22`; `|s| <= 0.1716`, so the first
+/// omitted term is below 1e-18), which keeps the large part `f` exact. Then `ln x = e LN2_HI +
+/// (ln m + e LN2_LO)`.
+pub fn ln(x: f64) -> f64 {
+    if x.is_nan() || x < 0.0 {
+        return f64::NAN;
+    }
+    if x == 0.0 {
+        return f64::NEG_INFINITY;
+    }
+    if x == f64::INFINITY {
+        return x;
+    }
+
+    // Subnormals: scale into the normal range first.
+    let (x, mut e) = if x < f64::MIN_POSITIVE { (x * 2f64.powi(54), -54i64) } else { (x, 0) };
+    let bits = x.to_bits();
+    e += ((bits >> 52) & 0x7ff) as i64 - 1023;
+    let mut m = f64::from_bits((bits & 0x000f_ffff_ffff_ffff) | (1023u64 << 52));
+    if m > std::f64::consts::SQRT_2 {
+        m *= 0.5;
+        e += 1;
+    }
+
+    let f = m - 1.0;
+    let s = f / (2.0 + f);
+    let s2 = s * s;
+    // Q = sum_{j=1..11} 2 s^(2j) / (2j + 1), innermost term first.
+    let mut q = ATANH_SERIES[11];
+    for &c in ATANH_SERIES[1..11].iter().rev() {
+        q = q * s2 + c;
+    }
+    q *= s2;
+    let ln_m = f - s * (f - q);
+
+    let ef = e as f64;
+    ef * LN2_HI + (ln_m + ef * LN2_LO)
+}
+
+// ---------------------------------------------------------------------------------------------
+// The product kernel
+
+/// An operand read with strides: element `(i, k)` is `data[i * row + k * col]`, so a row-major
+/// `m x k` matrix is `row = k, col = 1` and its transpose is `row = 1, col = m`.
+#[derive(Clone, Copy)]
+struct Strided<'a, T> {
+    data: &'a [T],
+    row: usize,
+    col: usize,
+}
+
+/// `C (m x n) = A (m x k) B (k x n)`; `B` is row-major with `n` columns, `C` row-major.
+#[derive(Clone, Copy)]
+struct Shape {
+    m: usize,
+    n: usize,
+    k: usize,
+}
+
+/// What [`gemm`] does with each element besides the product.
+enum Epilogue<'a, T> {
+    /// `c = sum`.
+    Plain,
+    /// `c = bias[j] + sum`, the sum continuing from `bias[j]`.
+    Bias(&'a [T]),
+    /// `c = max(bias[j] + sum, 0)`: a dense layer fused with its ReLU.
+    BiasRelu(&'a [T]),
+    /// `c = sum if mask[i, j] > 0 else 0` (`mask` laid out as `C`): an input gradient fused with
+    /// the ReLU derivative of the layer below, whose output `h > 0` exactly where `z > 0`.
+    Mask(&'a [T]),
+}
+
+/// The number of multiply-adds from which [`gemm`] splits a product between two threads: each
+/// half is then at least about 25 us of single-precision work, against a microsecond or more
+/// for a `rayon::join` taken up by another thread, and much more when that thread is descheduled
+/// on a busy machine. A batch of 32 through a first layer of 64 units splits from 256 inputs
+/// on: wide tables' first-layer products do, those of the default 106-feature run do not (at
+/// 2^17, where they would, the full run measured slower on 2 threads than on 1 under load).
+const PARALLEL_MIN: usize = 1 << 19;
+
+impl<'a, T> Epilogue<'a, T> {
+    /// The epilogues of the rows before and after element `at` of `C`.
+    fn split_rows(&self, at: usize) -> (Epilogue<'a, T>, Epilogue<'a, T>) {
+        match *self {
+            Epilogue::Plain => (Epilogue::Plain, Epilogue::Plain),
+            Epilogue::Bias(b) => (Epilogue::Bias(b), Epilogue::Bias(b)),
+            Epilogue::BiasRelu(b) => (Epilogue::BiasRelu(b), Epilogue::BiasRelu(b)),
+            Epilogue::Mask(h) => (Epilogue::Mask(&h[..at]), Epilogue::Mask(&h[at..])),
+        }
+    }
+}
+
+/// `c[i, j] = epilogue(init_j + a(i, 0) b[0, j] + a(i, 1) b[1, j] + ... )`, each element one
+/// chain of adds in increasing `k` starting from `init_j` (the bias, or 0).
+///
+/// The work is cut into `R x W` tiles held in registers across the whole `k` loop: columns in
+/// panels of `NR`, then 4, 2 and 1 for the remainder, rows in blocks of `MR`, then single rows.
+/// Every tile computes each element in the same order, so the tiling never changes a bit.
+fn gemm<T: Real, const MR: usize, const NR: usize>(
+    c: &mut [T],
+    a: Strided<'_, T>,
+    b: &[T],
+    shape: Shape,
+    epi: Epilogue<'_, T>,
+) {
+    let Shape { m, n, k } = shape;
+    assert!(c.len() >= m * n && b.len() >= k * n, "gemm: C or B too short");
+    if m > 0 && k > 0 {
+        assert!(a.data.len() > (m - 1) * a.row + (k - 1) * a.col, "gemm: A too short");
+    }
+
+    // Large products: the two halves of the rows in parallel. Each element is still computed
+    // by one tile in the same order, so this changes no bit; rayon runs the second half on the
+    // calling thread when no other thread is free to take it.
+    if m * n * k >= PARALLEL_MIN && m >= 2 * MR && rayon::current_num_threads() > 1 {
+        let mid = m / 2 / MR * MR;
+        let (top, bottom) = c[..m * n].split_at_mut(mid * n);
+        let a_bottom = Strided { data: &a.data[mid * a.row..], ..a };
+        let (epi_top, epi_bottom) = epi.split_rows(mid * n);
+        rayon::join(
+            || gemm::<T, MR, NR>(top, a, b, Shape { m: mid, ..shape }, epi_top),
+            || gemm::<T, MR, NR>(bottom, a_bottom, b, Shape { m: m - mid, ..shape }, epi_bottom),
+        );
+        return;
+    }
+
+    let mut j0 = 0;
+    while j0 + NR <= n {
+        panel::<T, MR, NR>(c, a, b, shape, &epi, j0);
+        j0 += NR;
+    }
+    while j0 + 4 <= n {
+        panel::<T, MR, 4>(c, a, b, shape, &epi, j0);
+        j0 += 4;
+    }
+    while j0 + 2 <= n {
+        panel::<T, MR, 2>(c, a, b, shape, &epi, j0);
+        j0 += 2;
+    }
+    while j0 < n {
+        panel::<T, MR, 1>(c, a, b, shape, &epi, j0);
+        j0 += 1;
+    }
+}
+
+/// Columns `j0..j0 + W` of every row of [`gemm`]'s `C`.
+#[inline(always)]
+fn panel<T: Real, const MR: usize, const W: usize>(
+    c: &mut [T],
+    a: Strided<'_, T>,
+    b: &[T],
+    shape: Shape,
+    epi: &Epilogue<'_, T>,
+    j0: usize,
+) {
+    let mut i0 = 0;
+    while i0 + MR <= shape.m {
+        tile::<T, MR, W>(c, a, b, shape, epi, i0, j0);
+        i0 += MR;
+    }
+    while i0 < shape.m {
+        tile::<T, 1, W>(c, a, b, shape, epi, i0, j0);
+        i0 += 1;
+    }
+}
+
+/// Rows `i0..i0 + R`, columns `j0..j0 + W` of [`gemm`]'s `C`, accumulated in `R x W` registers.
+#[inline(always)]
+fn tile<T: Real, const R: usize, const W: usize>(
+    c: &mut [T],
+    a: Strided<'_, T>,
+    b: &[T],
+    shape: Shape,
+    epi: &Epilogue<'_, T>,
+    i0: usize,
+    j0: usize,
+) {
+    let n = shape.n;
+    let mut acc = [[T::ZERO; W]; R];
+    if let Epilogue::Bias(bias) | Epilogue::BiasRelu(bias) = *epi {
+        let bias: &[T; W] = bias[j0..j0 + W].try_into().unwrap();
+        acc = [*bias; R];
+    }
+
+    debug_assert!(i0 + R <= shape.m && j0 + W <= n);
+    for kk in 0..shape.k {
+        // SAFETY: `gemm` checked `b.len() >= k n` and `a.data.len() > (m - 1) row + (k - 1) col`,
+        // and here `kk < k`, `j0 + W <= n`, `i0 + R <= m`. Unchecked reads keep the bounds
+        // checks (a third of the instructions) out of the innermost loop.
+        let brow: &[T; W] = unsafe { &*b.as_ptr().add(kk * n + j0).cast::<[T; W]>() };
+        for (r, acc_r) in acc.iter_mut().enumerate() {
+            let ar = unsafe { *a.data.get_unchecked((i0 + r) * a.row + kk * a.col) };
+            for (s, &bv) in acc_r.iter_mut().zip(brow) {
+                *s = *s + ar * bv;
+            }
+        }
+    }
+
+    for (r, acc_r) in acc.iter().enumerate() {
+        let at = (i0 + r) * n + j0;
+        let out: &mut [T; W] = (&mut c[at..at + W]).try_into().unwrap();
+        match *epi {
+            Epilogue::Plain | Epilogue::Bias(_) => *out = *acc_r,
+            Epilogue::BiasRelu(_) => {
+                for (o, &s) in out.iter_mut().zip(acc_r) {
+                    *o = if s > T::ZERO { s } else { T::ZERO };
+                }
+            }
+            Epilogue::Mask(mask) => {
+                let mask: &[T; W] = mask[at..at + W].try_into().unwrap();
+                for ((o, &s), &h) in out.iter_mut().zip(acc_r).zip(mask) {
+                    *o = if h > T::ZERO { s } else { T::ZERO };
+                }
+            }
+        }
     }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Layers: paired forward and backward passes
 
-/// Dense forward: `out = inp W^T + b`, i.e. `out[b, o] = bias[o] + sum_i W[o, i] inp[b, i]`.
+/// One dense layer of a [`Net`]: the weights in both layouts, so that every product reads `B`
+/// row by row.
 ///
-/// Shapes: `out` (n x O), `inp` (n x I), `layer.weight` (O x I), `layer.bias` (O), where
-/// `I = layer.inputs`, `O = layer.outputs` and `n = inp.len() / I`.
-fn dense_forward(out: &mut [f64], inp: &[f64], layer: &Dense) {
-    let (ni, no) = (layer.inputs, layer.outputs);
-    debug_assert_eq!(inp.len() / ni * no, out.len());
-
-    for (out_row, inp_row) in out.chunks_exact_mut(no).zip(inp.chunks_exact(ni)) {
-        for (o, out_bo) in out_row.iter_mut().enumerate() {
-            *out_bo = layer.bias[o] + dot(layer.weight_row(o), inp_row);
-        }
-    }
+/// `wt` is `inputs x outputs` (`wt[i, o] = W[o, i]`), the master copy that Adam updates; `w` is
+/// `outputs x inputs` as in [`Dense`], read only by the input-gradient product, and brought up
+/// to date from `wt` by [`Net::sync`].
+#[derive(Clone, Debug)]
+struct Layer<T> {
+    inputs: usize,
+    outputs: usize,
+    wt: Vec<T>,
+    w: Vec<T>,
+    bias: Vec<T>,
 }
 
-/// Dense backward, given `dout = dL/dout`:
-/// - `dW = dout^T inp`, i.e. `dW[o, i] = sum_b dout[b, o] inp[b, i]` (sum over `b` in order),
-/// - `db = column sums of dout`,
-/// - `dinp = dout W`, i.e. `dinp[b, i] = sum_o dout[b, o] W[o, i]` (sum over `o` in order).
+/// Dense forward: `out = inp W^T + b`, i.e. `out[b, o] = bias[o] + sum_i inp[b, i] W[o, i]`,
+/// followed by ReLU when `relu`.
+///
+/// Shapes: `out` (n x O), `inp` (n x I), `layer.wt` (I x O), `layer.bias` (O).
+fn dense_forward<T: Real>(out: &mut [T], inp: &[T], layer: &Layer<T>, n: usize, relu: bool) {
+    let (ni, no) = (layer.inputs, layer.outputs);
+    let a = Strided { data: &inp[..n * ni], row: ni, col: 1 };
+    let epi = if relu { Epilogue::BiasRelu(&layer.bias) } else { Epilogue::Bias(&layer.bias) };
+    T::gemm(&mut out[..n * no], a, &layer.wt, Shape { m: n, n: no, k: ni }, epi);
+}
+
+/// Dense backward, given `dout = dL/dz` of this layer:
+/// - `dwt = inp^T dout` (I x O), i.e. `dW[o, i] = sum_b inp[b, i] dout[b, o]` (sum over `b` in
+///   order), stored transposed like `layer.wt`;
+/// - `db = column sums of dout`;
+/// - `dinp = dout W` (n x I), i.e. `dinp[b, i] = sum_o dout[b, o] W[o, i]`, times the ReLU
+///   derivative `[h_below > 0]` when `below` holds the output of the layer underneath (so that
+///   `dinp` is that layer's `dz`).
 ///
 /// `dinp` and `dparams` are optional so that training can skip the input gradient of the first
-/// layer, and per-row input gradients can skip the parameters. Both are overwritten, not added
-/// to.
+/// layer, and per-row input gradients can skip the parameters. Both are overwritten.
 ///
-/// Shapes: `dinp` (n x I), `dparams.weight` (O x I), `dparams.bias` (O), `dout` (n x O),
-/// `inp` (n x I), `layer.weight` (O x I).
-fn dense_backward(
-    dinp: Option<&mut [f64]>,
-    dparams: Option<&mut DenseGrad>,
-    dout: &[f64],
-    inp: &[f64],
-    layer: &Dense,
+/// Shapes: `dout` (n x O), `inp` (n x I), `layer.w` (O x I), `dparams` ((I x O), (O)).
+fn dense_backward<T: Real>(
+    dinp: Option<(&mut [T], Option<&[T]>)>,
+    dparams: Option<(&mut [T], &mut [T])>,
+    dout: &[T],
+    inp: &[T],
+    layer: &Layer<T>,
+    n: usize,
 ) {
     let (ni, no) = (layer.inputs, layer.outputs);
-    debug_assert_eq!(dout.len() / no * ni, inp.len());
+    let dout = &dout[..n * no];
 
-    if let Some(dparams) = dparams {
-        // dW row o = sum_b dout[b, o] * inp row b; db[o] = sum_b dout[b, o].
-        for (o, dw_row) in dparams.weight.chunks_exact_mut(ni).enumerate() {
-            combine_rows(dw_row, &dout[o..], no, inp);
-            dparams.bias[o] = dout.chunks_exact(no).fold(0.0, |db, row| db + row[o]);
+    if let Some((dwt, db)) = dparams {
+        // dwt[i, o] = sum_b inp[b, i] dout[b, o]: A = inp^T read with strides.
+        let a = Strided { data: &inp[..n * ni], row: 1, col: ni };
+        T::gemm(dwt, a, dout, Shape { m: ni, n: no, k: n }, Epilogue::Plain);
+
+        // db[o] = sum_b dout[b, o], rows in order.
+        db.fill(T::ZERO);
+        for row in dout.chunks_exact(no) {
+            for (s, &v) in db.iter_mut().zip(row) {
+                *s = *s + v;
+            }
         }
     }
 
-    if let Some(dinp) = dinp {
-        // dinp row b = sum_o dout[b, o] * W row o.
-        for (dinp_row, dout_row) in dinp.chunks_exact_mut(ni).zip(dout.chunks_exact(no)) {
-            combine_rows(dinp_row, dout_row, 1, &layer.weight);
-        }
-    }
-}
-
-/// ReLU forward: `h = max(z, 0)`. Shapes: `h`, `z` (n x O).
-fn relu_forward(h: &mut [f64], z: &[f64]) {
-    for (hi, &zi) in h.iter_mut().zip(z) {
-        *hi = if zi > 0.0 { zi } else { 0.0 };
-    }
-}
-
-/// ReLU backward: `dz = dh * [z > 0]` (the derivative at the kink `z = 0` is taken as 0, as in
-/// PyTorch). Shapes: `dz`, `dh`, `z` (n x O).
-fn relu_backward(dz: &mut [f64], dh: &[f64], z: &[f64]) {
-    for ((dzi, &dhi), &zi) in dz.iter_mut().zip(dh).zip(z) {
-        *dzi = if zi > 0.0 { dhi } else { 0.0 };
+    if let Some((dinp, below)) = dinp {
+        let a = Strided { data: dout, row: no, col: 1 };
+        let epi = match below {
+            Some(h) => Epilogue::Mask(&h[..n * ni]),
+            None => Epilogue::Plain,
+        };
+        T::gemm(&mut dinp[..n * ni], a, &layer.w, Shape { m: n, n: ni, k: no }, epi);
     }
 }
 
 /// Softmax cross-entropy forward: fills `probs` with `softmax(logits)` row by row and returns
 /// the weighted mean loss `sum_i w_i L_i / sum_i w_i` with `L_i = logsumexp(o_i) - o_i[y_i]`
-/// (`w_i = 1` when `weight` is `None`).
+/// (`w_i = 1` when `weight` is `None`). Computed in `f64` with this module's [`exp`] and [`ln`]
+/// whatever the type of the logits.
 ///
 /// Both the log-sum-exp and the softmax subtract the row maximum first, so logits of any finite
 /// size give a finite loss and probabilities. An infinite or NaN logit gives a NaN loss, which
 /// training reports as divergence.
 ///
 /// Shapes: `probs`, `logits` (n x K), `y` (n), `weight` (n).
-fn softmax_cross_entropy_forward(
+fn softmax_cross_entropy_forward<T: Real>(
     probs: &mut [f64],
-    logits: &[f64],
+    logits: &[T],
     y: &[usize],
     weight: Option<&[f64]>,
     k: usize,
 ) -> f64 {
     let mut total = 0.0;
     for (i, (p_row, o_row)) in probs.chunks_exact_mut(k).zip(logits.chunks_exact(k)).enumerate() {
-        let max = o_row.iter().fold(f64::NEG_INFINITY, |m, &o| if o > m { o } else { m });
+        let max = o_row
+            .iter()
+            .fold(f64::NEG_INFINITY, |m, &o| if o.to_f64() > m { o.to_f64() } else { m });
 
         let mut sum = 0.0;
         for (p, &o) in p_row.iter_mut().zip(o_row) {
-            *p = (o - max).exp();
+            *p = exp(o.to_f64() - max);
             sum += *p;
         }
         for p in p_row.iter_mut() {
             *p /= sum;
         }
 
-        let loss_i = max + sum.ln() - o_row[y[i]];
+        let loss_i = max + ln(sum) - o_row[y[i]].to_f64();
         total += weight.map_or(1.0, |w| w[i]) * loss_i;
     }
     total / weight_total(weight, y.len())
@@ -274,8 +600,8 @@ fn softmax_cross_entropy_forward(
 /// each row's own loss (GL-RFE's per-row input gradients) `scale = 1` and `weight = None`.
 ///
 /// Shapes: `dlogits`, `probs` (n x K), `y` (n), `weight` (n).
-fn softmax_cross_entropy_backward(
-    dlogits: &mut [f64],
+fn softmax_cross_entropy_backward<T: Real>(
+    dlogits: &mut [T],
     probs: &[f64],
     y: &[usize],
     weight: Option<&[f64]>,
@@ -286,7 +612,7 @@ fn softmax_cross_entropy_backward(
         let s = scale * weight.map_or(1.0, |w| w[i]);
         for (c, (d, &p)) in d_row.iter_mut().zip(p_row).enumerate() {
             let target = if c == y[i] { 1.0 } else { 0.0 };
-            *d = s * (p - target);
+            *d = T::from_f64(s * (p - target));
         }
     }
 }
@@ -302,19 +628,25 @@ fn weight_total(weight: Option<&[f64]>, n: usize) -> f64 {
 // ---------------------------------------------------------------------------------------------
 // The network: forward and backward through all layers, on a reusable workspace
 
+/// The arithmetic twin of an [`Mlp`] in scalar type `T`, with transposed weights (see
+/// [`Layer`]).
+#[derive(Clone, Debug)]
+struct Net<T> {
+    layers: Vec<Layer<T>>,
+}
+
 /// Activations and gradients of one batch of up to `capacity` rows, allocated once and reused.
 ///
-/// For layer `l` of `L`: `z[l]` is its pre-activation (the logits for `l = L - 1`), `h[l]`
-/// (`l < L - 1`) its ReLU output, and `dz[l]`, `dh[l]` their gradients. `dx` is the input
-/// gradient and `grads` the parameter gradients.
-struct Workspace {
-    z: Vec<Vec<f64>>,
-    h: Vec<Vec<f64>>,
+/// For layer `l` of `L`: `act[l]` is its output (`h = max(z, 0)` for hidden layers, the logits
+/// for `l = L - 1`), `dz[l]` the gradient of its pre-activation `z`, `dwt[l]` and `db[l]` its
+/// parameter gradients (weights transposed, as [`Layer::wt`]); `dx` is the input gradient.
+struct Workspace<T> {
+    act: Vec<Vec<T>>,
     probs: Vec<f64>,
-    dz: Vec<Vec<f64>>,
-    dh: Vec<Vec<f64>>,
-    dx: Vec<f64>,
-    grads: Vec<DenseGrad>,
+    dz: Vec<Vec<T>>,
+    dx: Vec<T>,
+    dwt: Vec<Vec<T>>,
+    db: Vec<Vec<T>>,
 }
 
 /// Which gradients a backward pass should compute.
@@ -324,45 +656,98 @@ struct Want {
     input: bool,
 }
 
-impl Workspace {
-    fn new(mlp: &Mlp, capacity: usize) -> Workspace {
-        let layers = &mlp.layers;
-        let hidden = &layers[..layers.len() - 1];
-        let k = mlp.outputs();
+impl<T: Real> Workspace<T> {
+    fn new(net: &Net<T>, capacity: usize) -> Workspace<T> {
+        let layers = &net.layers;
+        let zeros = |len: usize| vec![T::ZERO; len];
         Workspace {
-            z: layers.iter().map(|l| vec![0.0; capacity * l.outputs]).collect(),
-            h: hidden.iter().map(|l| vec![0.0; capacity * l.outputs]).collect(),
-            probs: vec![0.0; capacity * k],
-            dz: layers.iter().map(|l| vec![0.0; capacity * l.outputs]).collect(),
-            dh: hidden.iter().map(|l| vec![0.0; capacity * l.outputs]).collect(),
-            dx: vec![0.0; capacity * mlp.inputs()],
-            grads: layers.iter().map(DenseGrad::zeros_like).collect(),
+            act: layers.iter().map(|l| zeros(capacity * l.outputs)).collect(),
+            probs: vec![0.0; capacity * net.outputs()],
+            dz: layers.iter().map(|l| zeros(capacity * l.outputs)).collect(),
+            dx: zeros(capacity * net.inputs()),
+            dwt: layers.iter().map(|l| zeros(l.inputs * l.outputs)).collect(),
+            db: layers.iter().map(|l| zeros(l.outputs)).collect(),
         }
     }
 }
 
-impl Mlp {
+impl<T: Real> Net<T> {
+    /// The network of `mlp` with every parameter rounded to `T`.
+    fn from_mlp(mlp: &Mlp) -> Net<T> {
+        let layers = mlp
+            .layers
+            .iter()
+            .map(|d| {
+                let w: Vec<T> = d.weight.iter().map(|&v| T::from_f64(v)).collect();
+                let mut layer = Layer {
+                    inputs: d.inputs,
+                    outputs: d.outputs,
+                    wt: w.clone(),
+                    w,
+                    bias: d.bias.iter().map(|&v| T::from_f64(v)).collect(),
+                };
+                transpose(&mut layer.wt, &layer.w, d.outputs, d.inputs);
+                layer
+            })
+            .collect();
+        Net { layers }
+    }
+
+    /// The `f64` [`Mlp`] of this network (exact: `f32` widens without rounding).
+    fn to_mlp(&self) -> Mlp {
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                let mut weight = vec![0.0; l.inputs * l.outputs];
+                for (i, row) in l.wt.chunks_exact(l.outputs).enumerate() {
+                    for (o, &v) in row.iter().enumerate() {
+                        weight[o * l.inputs + i] = v.to_f64();
+                    }
+                }
+                Dense {
+                    inputs: l.inputs,
+                    outputs: l.outputs,
+                    weight,
+                    bias: l.bias.iter().map(|v| v.to_f64()).collect(),
+                }
+            })
+            .collect();
+        Mlp { layers }
+    }
+
+    fn inputs(&self) -> usize {
+        self.layers[0].inputs
+    }
+
+    fn outputs(&self) -> usize {
+        self.layers[self.layers.len() - 1].outputs
+    }
+
+    /// Copies `wt` into `w` for layers `from..`: after an update of `wt`, before the next input
+    /// gradient through those layers.
+    fn sync(&mut self, from: usize) {
+        for l in &mut self.layers[from..] {
+            transpose(&mut l.w, &l.wt, l.inputs, l.outputs);
+        }
+    }
+
     /// Forward pass of the `n` rows of `x` (n x d) through every layer; leaves the logits in
-    /// `ws.z[L - 1][..n * K]`.
-    fn forward(&self, ws: &mut Workspace, x: &[f64], n: usize) {
+    /// `ws.act[L - 1][..n * K]`.
+    fn forward(&self, ws: &mut Workspace<T>, x: &[T], n: usize) {
         let last = self.layers.len() - 1;
         for (l, layer) in self.layers.iter().enumerate() {
-            let inp =
-                if l == 0 { &x[..n * layer.inputs] } else { &ws.h[l - 1][..n * layer.inputs] };
-            let z = &mut ws.z[l][..n * layer.outputs];
-            dense_forward(z, inp, layer);
-
-            if l < last {
-                relu_forward(&mut ws.h[l][..n * layer.outputs], z);
-            }
+            let (below, here) = ws.act.split_at_mut(l);
+            let inp = if l == 0 { x } else { &below[l - 1][..] };
+            dense_forward(&mut here[0], inp, layer, n, l < last);
         }
     }
 
     /// Forward pass plus loss: fills `ws.probs` and returns the weighted mean cross-entropy.
     fn forward_loss(
         &self,
-        ws: &mut Workspace,
-        x: &[f64],
+        ws: &mut Workspace<T>,
+        x: &[T],
         y: &[usize],
         weight: Option<&[f64]>,
     ) -> f64 {
@@ -370,16 +755,17 @@ impl Mlp {
         let k = self.outputs();
         self.forward(ws, x, n);
 
-        let logits = &ws.z[self.layers.len() - 1][..n * k];
+        let logits = &ws.act[self.layers.len() - 1][..n * k];
         softmax_cross_entropy_forward(&mut ws.probs[..n * k], logits, y, weight, k)
     }
 
-    /// Backward pass after [`Mlp::forward_loss`] on the same rows, with the chain rule started
-    /// at `dlogits = scale * w_i * (p - onehot(y))`. Fills `ws.grads` and/or `ws.dx[..n * d]`.
+    /// Backward pass after [`Net::forward_loss`] on the same rows, with the chain rule started
+    /// at `dlogits = scale * w_i * (p - onehot(y))`. Fills `ws.dwt`, `ws.db` and/or
+    /// `ws.dx[..n * d]`. Reads `layer.w` of every layer it takes an input gradient through.
     fn backward(
         &self,
-        ws: &mut Workspace,
-        x: &[f64],
+        ws: &mut Workspace<T>,
+        x: &[T],
         y: &[usize],
         weight: Option<&[f64]>,
         scale: f64,
@@ -400,52 +786,40 @@ impl Mlp {
         );
 
         for (l, layer) in self.layers.iter().enumerate().rev() {
-            let (ni, no) = (layer.inputs, layer.outputs);
-
-            // dW = dZ^T A, db = column sums of dZ, dA = dZ W.
-            let inp = if l == 0 { &x[..n * ni] } else { &ws.h[l - 1][..n * ni] };
+            // dW = A^T dZ, db = column sums of dZ; dA = dZ W, and the layer below's
+            // dZ = dA * [H > 0] in the same pass.
+            let inp = if l == 0 { x } else { &ws.act[l - 1][..] };
+            let (below, here) = ws.dz.split_at_mut(l);
+            let dout = &here[0][..];
+            let dparams = want.params.then(|| (&mut ws.dwt[l][..], &mut ws.db[l][..]));
             let dinp = if l == 0 {
-                want.input.then(|| &mut ws.dx[..n * ni])
+                want.input.then(|| (&mut ws.dx[..], None))
             } else {
-                Some(&mut ws.dh[l - 1][..n * ni])
+                Some((&mut below[l - 1][..], Some(&ws.act[l - 1][..])))
             };
-            let dparams = want.params.then(|| &mut ws.grads[l]);
-            dense_backward(dinp, dparams, &ws.dz[l][..n * no], inp, layer);
-
-            // dZ = dH * [Z > 0] for the hidden layer below.
-            if l > 0 {
-                relu_backward(
-                    &mut ws.dz[l - 1][..n * ni],
-                    &ws.dh[l - 1][..n * ni],
-                    &ws.z[l - 1][..n * ni],
-                );
-            }
+            dense_backward(dinp, dparams, dout, inp, layer, n);
         }
     }
+}
 
-    /// Panics unless `x`, `y` and `row_weight` describe the same rows and fit this network.
-    fn check_batch(&self, x: &Matrix, y: &[usize], row_weight: Option<&[f64]>) {
-        assert_eq!(
-            x.cols(),
-            self.inputs(),
-            "x has {} columns, the network {} inputs",
-            x.cols(),
-            self.inputs()
-        );
-        assert_eq!(x.rows(), y.len(), "x has {} rows but y has {} labels", x.rows(), y.len());
-        assert!(!y.is_empty(), "the batch is empty");
-        if let Some(&bad) = y.iter().find(|&&c| c >= self.outputs()) {
-            panic!("label {bad} is out of range for {} classes", self.outputs());
-        }
-        if let Some(w) = row_weight {
-            assert_eq!(w.len(), y.len(), "{} row weights for {} rows", w.len(), y.len());
-            assert!(
-                w.iter().all(|&v| v.is_finite() && v >= 0.0),
-                "row weights must be finite and >= 0"
-            );
-            assert!(weight_total(Some(w), w.len()) > 0.0, "row weights must not all be zero");
+/// `dst (cols x rows) = src (rows x cols)^T`, both row-major.
+fn transpose<T: Real>(dst: &mut [T], src: &[T], rows: usize, cols: usize) {
+    for (r, row) in src.chunks_exact(cols).enumerate() {
+        for (c, &v) in row.iter().enumerate() {
+            dst[c * rows + r] = v;
         }
     }
+}
+
+/// The `(outputs x inputs)` gradient of [`Dense`] from a transposed `(inputs x outputs)` one.
+fn dense_grad<T: Real>(dwt: &[T], db: &[T], inputs: usize, outputs: usize) -> DenseGrad {
+    let mut weight = vec![0.0; inputs * outputs];
+    for (i, row) in dwt.chunks_exact(outputs).enumerate() {
+        for (o, &v) in row.iter().enumerate() {
+            weight[o * inputs + i] = v.to_f64();
+        }
+    }
+    DenseGrad { weight, bias: db.iter().map(|v| v.to_f64()).collect() }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -574,11 +948,13 @@ impl Mlp {
             self.inputs()
         );
         let n = x.rows();
-        let mut ws = Workspace::new(self, n);
-        self.forward(&mut ws, x.as_slice(), n);
+        let net = Net::<f64>::from_mlp(self);
+        let mut ws = Workspace::new(&net, n);
+        net.forward(&mut ws, x.as_slice(), n);
 
-        let last = ws.z.swap_remove(self.layers.len() - 1);
-        Matrix::from_row_major(n, self.outputs(), last[..n * self.outputs()].to_vec())
+        let mut last = ws.act.swap_remove(self.layers.len() - 1);
+        last.truncate(n * self.outputs());
+        Matrix::from_row_major(n, self.outputs(), last)
     }
 
     /// `P(class 1)` for every row of `x`, from the softmax of the logits (computed after
@@ -592,8 +968,8 @@ impl Mlp {
             .map(|i| {
                 let o = logits.row(i);
                 let max = o.iter().fold(f64::NEG_INFINITY, |m, &v| if v > m { v } else { m });
-                let sum: f64 = o.iter().map(|&v| (v - max).exp()).sum();
-                (o[1] - max).exp() / sum
+                let sum: f64 = o.iter().map(|&v| exp(v - max)).sum();
+                exp(o[1] - max) / sum
             })
             .collect()
     }
@@ -607,8 +983,9 @@ impl Mlp {
     /// is negative or non-finite, or all weights are zero.
     pub fn loss(&self, x: &Matrix, y: &[usize], row_weight: Option<&[f64]>) -> f64 {
         self.check_batch(x, y, row_weight);
-        let mut ws = Workspace::new(self, y.len());
-        self.forward_loss(&mut ws, x.as_slice(), y, row_weight)
+        let net = Net::<f64>::from_mlp(self);
+        let mut ws = Workspace::new(&net, y.len());
+        net.forward_loss(&mut ws, x.as_slice(), y, row_weight)
     }
 
     /// The loss of [`Mlp::loss`] with its gradient with respect to every weight, bias and input
@@ -619,22 +996,23 @@ impl Mlp {
     pub fn gradients(&self, x: &Matrix, y: &[usize], row_weight: Option<&[f64]>) -> Gradients {
         self.check_batch(x, y, row_weight);
         let n = y.len();
-        let mut ws = Workspace::new(self, n);
-        let loss = self.forward_loss(&mut ws, x.as_slice(), y, row_weight);
+        let net = Net::<f64>::from_mlp(self);
+        let mut ws = Workspace::new(&net, n);
+        let loss = net.forward_loss(&mut ws, x.as_slice(), y, row_weight);
 
         // The loss is a weighted mean, so each row's gradient enters with 1 / sum(w).
         let scale = 1.0 / weight_total(row_weight, n);
-        self.backward(
-            &mut ws,
-            x.as_slice(),
-            y,
-            row_weight,
-            scale,
-            Want { params: true, input: true },
-        );
+        let want = Want { params: true, input: true };
+        net.backward(&mut ws, x.as_slice(), y, row_weight, scale, want);
 
+        let layers = net
+            .layers
+            .iter()
+            .enumerate()
+            .map(|(l, layer)| dense_grad(&ws.dwt[l], &ws.db[l], layer.inputs, layer.outputs))
+            .collect();
         let input = Matrix::from_row_major(n, self.inputs(), std::mem::take(&mut ws.dx));
-        Gradients { loss, layers: ws.grads, input }
+        Gradients { loss, layers, input }
     }
 
     /// Each row's gradient of its *own* loss with respect to its own inputs: row `i` is
@@ -653,11 +1031,12 @@ impl Mlp {
     pub fn row_input_gradients(&self, x: &Matrix, y: &[usize]) -> Matrix {
         self.check_batch(x, y, None);
         let n = y.len();
-        let mut ws = Workspace::new(self, n);
-        self.forward_loss(&mut ws, x.as_slice(), y, None);
+        let net = Net::<f64>::from_mlp(self);
+        let mut ws = Workspace::new(&net, n);
+        net.forward_loss(&mut ws, x.as_slice(), y, None);
 
         // Each row's own loss: scale 1, no 1/n.
-        self.backward(&mut ws, x.as_slice(), y, None, 1.0, Want { params: false, input: true });
+        net.backward(&mut ws, x.as_slice(), y, None, 1.0, Want { params: false, input: true });
         Matrix::from_row_major(n, self.inputs(), ws.dx)
     }
 
@@ -685,6 +1064,30 @@ impl Mlp {
             Dense { inputs: keep.len(), outputs: first.outputs, weight, bias: first.bias.clone() };
         Mlp { layers }
     }
+
+    /// Panics unless `x`, `y` and `row_weight` describe the same rows and fit this network.
+    fn check_batch(&self, x: &Matrix, y: &[usize], row_weight: Option<&[f64]>) {
+        assert_eq!(
+            x.cols(),
+            self.inputs(),
+            "x has {} columns, the network {} inputs",
+            x.cols(),
+            self.inputs()
+        );
+        assert_eq!(x.rows(), y.len(), "x has {} rows but y has {} labels", x.rows(), y.len());
+        assert!(!y.is_empty(), "the batch is empty");
+        if let Some(&bad) = y.iter().find(|&&c| c >= self.outputs()) {
+            panic!("label {bad} is out of range for {} classes", self.outputs());
+        }
+        if let Some(w) = row_weight {
+            assert_eq!(w.len(), y.len(), "{} row weights for {} rows", w.len(), y.len());
+            assert!(
+                w.iter().all(|&v| v.is_finite() && v >= 0.0),
+                "row weights must be finite and >= 0"
+            );
+            assert!(weight_total(Some(w), w.len()) > 0.0, "row weights must not all be zero");
+        }
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -710,6 +1113,8 @@ pub struct TrainConfig {
     pub beta2: f64,
     /// Adam's denominator guard.
     pub eps: f64,
+    /// The floating-point type of the arithmetic (the returned network is `f64` either way).
+    pub precision: Precision,
 }
 
 impl Default for TrainConfig {
@@ -723,6 +1128,7 @@ impl Default for TrainConfig {
             beta1: 0.9,
             beta2: 0.999,
             eps: 1e-8,
+            precision: Precision::default(),
         }
     }
 }
@@ -735,32 +1141,40 @@ pub struct TrainReport {
     pub epoch_loss: Vec<f64>,
 }
 
-/// Adam's first and second moments for one layer.
-struct Moments {
-    m: DenseGrad,
-    v: DenseGrad,
+/// Adam's first and second moments for one layer, in the layout of [`Layer::wt`].
+struct Moments<T> {
+    mw: Vec<T>,
+    vw: Vec<T>,
+    mb: Vec<T>,
+    vb: Vec<T>,
 }
 
-/// The scalars of Adam step `t` (1-based), shared by every parameter of that step.
+/// The scalars of Adam step `t` (1-based), shared by every parameter of that step, computed in
+/// `f64` and rounded once to `T`.
 #[derive(Clone, Copy)]
-struct AdamStep {
-    beta1: f64,
-    beta2: f64,
-    eps: f64,
+struct AdamStep<T> {
+    beta1: T,
+    beta2: T,
+    /// `1 - beta1`, `1 - beta2`.
+    one_minus_beta1: T,
+    one_minus_beta2: T,
+    eps: T,
     /// `lr / (1 - beta1^t)`.
-    step_size: f64,
-    /// `sqrt(1 - beta2^t)`.
-    bc2_sqrt: f64,
+    step_size: T,
+    /// `1 / sqrt(1 - beta2^t)`: a multiply in the loop instead of a second division.
+    inv_bc2_sqrt: T,
 }
 
-impl AdamStep {
-    fn new(cfg: &TrainConfig, t: i32) -> AdamStep {
+impl<T: Real> AdamStep<T> {
+    fn new(cfg: &TrainConfig, t: i32) -> AdamStep<T> {
         AdamStep {
-            beta1: cfg.beta1,
-            beta2: cfg.beta2,
-            eps: cfg.eps,
-            step_size: cfg.learning_rate / (1.0 - cfg.beta1.powi(t)),
-            bc2_sqrt: (1.0 - cfg.beta2.powi(t)).sqrt(),
+            beta1: T::from_f64(cfg.beta1),
+            beta2: T::from_f64(cfg.beta2),
+            one_minus_beta1: T::from_f64(1.0 - cfg.beta1),
+            one_minus_beta2: T::from_f64(1.0 - cfg.beta2),
+            eps: T::from_f64(cfg.eps),
+            step_size: T::from_f64(cfg.learning_rate / (1.0 - cfg.beta1.powi(t))),
+            inv_bc2_sqrt: T::from_f64(1.0 / (1.0 - cfg.beta2.powi(t)).sqrt()),
         }
     }
 }
@@ -771,29 +1185,52 @@ impl AdamStep {
 /// ```text
 /// g = grad + decay * param
 /// m = beta1 m + (1 - beta1) g            v = beta2 v + (1 - beta2) g^2
-/// param -= (lr / (1 - beta1^t)) m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+/// param -= (lr / (1 - beta1^t)) m / (sqrt(v) (1 / sqrt(1 - beta2^t)) + eps)
 /// ```
 ///
 /// Returns whether every updated parameter is finite (a non-finite gradient makes its
 /// parameter NaN, so this also catches those).
-fn adam_update(
-    param: &mut [f64],
-    grad: &[f64],
-    m: &mut [f64],
-    v: &mut [f64],
-    decay: f64,
-    step: AdamStep,
+fn adam_update<T: Real>(
+    param: &mut [T],
+    grad: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    decay: T,
+    step: AdamStep<T>,
 ) -> bool {
-    let (b1, b2) = (step.beta1, step.beta2);
     let mut finite = true;
     for (((p, &g), m), v) in param.iter_mut().zip(grad).zip(m.iter_mut()).zip(v.iter_mut()) {
         let g = g + decay * *p;
-        *m = b1 * *m + (1.0 - b1) * g;
-        *v = b2 * *v + (1.0 - b2) * g * g;
-        *p -= step.step_size * *m / (v.sqrt() / step.bc2_sqrt + step.eps);
+        *m = step.beta1 * *m + step.one_minus_beta1 * g;
+        *v = step.beta2 * *v + step.one_minus_beta2 * g * g;
+        *p = *p - step.step_size * *m / (v.sqrt() * step.inv_bc2_sqrt + step.eps);
         finite &= p.is_finite();
     }
     finite
+}
+
+/// [`adam_update`] over chunks of a large layer in parallel (it is elementwise, so this changes
+/// no bit); small layers stay on the calling thread.
+fn adam_update_par<T: Real>(
+    param: &mut [T],
+    grad: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    decay: T,
+    step: AdamStep<T>,
+) -> bool {
+    use rayon::prelude::*;
+    const CHUNK: usize = 1 << 14;
+    if param.len() < 2 * CHUNK || rayon::current_num_threads() == 1 {
+        return adam_update(param, grad, m, v, decay, step);
+    }
+    param
+        .par_chunks_mut(CHUNK)
+        .zip(grad.par_chunks(CHUNK))
+        .zip(m.par_chunks_mut(CHUNK))
+        .zip(v.par_chunks_mut(CHUNK))
+        .map(|(((p, g), m), v)| adam_update(p, g, m, v, decay, step))
+        .reduce(|| true, |a, b| a && b)
 }
 
 /// Checks the settings and data of [`train`], with an [`Error::usage`] naming the problem.
@@ -862,11 +1299,12 @@ fn validate(x: &Matrix, y: &[usize], row_weight: Option<&[f64]>, cfg: &TrainConf
 /// Trains a binary classifier [`Mlp`] `d -> cfg.hidden -> 2` on `x` (n x d) and labels `y`
 /// (0 or 1), optionally weighting each row's loss by `row_weight`.
 ///
-/// The network is He-initialised from `rng`. Each epoch draws a fresh permutation of the rows
-/// (the identity permutation shuffled by `rng`), cuts it into consecutive batches of
-/// `cfg.batch_size` rows (the last one smaller; 0 means one batch of all rows), and takes one
-/// Adam step per batch on that batch's weighted mean cross-entropy. Adam uses bias correction
-/// with the step count `t` running over all batches of all epochs, like `torch.optim.Adam`.
+/// The network is He-initialised from `rng` (in `f64`, then rounded to `cfg.precision`). Each
+/// epoch draws a fresh permutation of the rows (the identity permutation shuffled by `rng`),
+/// cuts it into consecutive batches of `cfg.batch_size` rows (the last one smaller; 0 means one
+/// batch of all rows), and takes one Adam step per batch on that batch's weighted mean
+/// cross-entropy. Adam uses bias correction with the step count `t` running over all batches of
+/// all epochs, like `torch.optim.Adam`.
 ///
 /// Results depend only on the inputs and the state of `rng`.
 ///
@@ -883,23 +1321,73 @@ pub fn train(
     rng: &mut Stream,
 ) -> Result<(Mlp, TrainReport)> {
     validate(x, y, row_weight, cfg)?;
+    let start = Mlp::he_init(x.cols(), &cfg.hidden, 2, rng);
+    train_from(&start, x, y, row_weight, cfg, rng)
+}
+
+/// [`train`] starting from the weights of `start` instead of a fresh initialisation (with fresh
+/// Adam moments and step count), e.g. to warm-start a GL-RFE round from the previous round's
+/// network reduced by [`Mlp::without_inputs`]. `cfg.hidden` is ignored: the shapes are those of
+/// `start`. `rng` is used for the batch order only.
+///
+/// # Errors
+/// As [`train`], and [`Error::usage`] if `x` does not have `start.inputs()` columns or `start`
+/// does not have two outputs.
+pub fn train_from(
+    start: &Mlp,
+    x: &Matrix,
+    y: &[usize],
+    row_weight: Option<&[f64]>,
+    cfg: &TrainConfig,
+    rng: &mut Stream,
+) -> Result<(Mlp, TrainReport)> {
+    validate(x, y, row_weight, cfg)?;
+    if start.inputs() != x.cols() || start.outputs() != 2 {
+        return Err(Error::usage(format!(
+            "the starting network has {} inputs and {} outputs; x has {} columns and 2 classes",
+            start.inputs(),
+            start.outputs(),
+            x.cols()
+        )));
+    }
+    match cfg.precision {
+        Precision::F32 => train_net(Net::<f32>::from_mlp(start), x, y, row_weight, cfg, rng),
+        Precision::F64 => train_net(Net::<f64>::from_mlp(start), x, y, row_weight, cfg, rng),
+    }
+}
+
+/// The training loop of [`train_from`] on a network already in its working type.
+fn train_net<T: Real>(
+    mut net: Net<T>,
+    x: &Matrix,
+    y: &[usize],
+    row_weight: Option<&[f64]>,
+    cfg: &TrainConfig,
+    rng: &mut Stream,
+) -> Result<(Mlp, TrainReport)> {
     let (n, d) = (x.rows(), x.cols());
     let batch = if cfg.batch_size == 0 { n } else { cfg.batch_size.min(n) };
 
-    let mut mlp = Mlp::he_init(d, &cfg.hidden, 2, rng);
-
     // Everything the loop touches, allocated once.
-    let mut ws = Workspace::new(&mlp, batch);
-    let mut moments: Vec<Moments> = mlp
+    let x_t: Vec<T> = x.as_slice().iter().map(|&v| T::from_f64(v)).collect();
+    let mut ws = Workspace::new(&net, batch);
+    let zeros = |len: usize| vec![T::ZERO; len];
+    let mut moments: Vec<Moments<T>> = net
         .layers
         .iter()
-        .map(|l| Moments { m: DenseGrad::zeros_like(l), v: DenseGrad::zeros_like(l) })
+        .map(|l| Moments {
+            mw: zeros(l.wt.len()),
+            vw: zeros(l.wt.len()),
+            mb: zeros(l.bias.len()),
+            vb: zeros(l.bias.len()),
+        })
         .collect();
     let mut order: Vec<usize> = (0..n).collect();
-    let mut batch_x = vec![0.0; batch * d];
+    let mut batch_x = zeros(batch * d);
     let mut batch_y = vec![0usize; batch];
     let mut batch_w = vec![0.0; batch];
     let mut epoch_loss = Vec::with_capacity(cfg.epochs);
+    let decay = T::from_f64(cfg.weight_decay);
     let mut t: i32 = 0;
 
     for epoch in 1..=cfg.epochs {
@@ -915,7 +1403,7 @@ pub fn train(
 
             // Gather the batch into the workspace buffers.
             for (slot, &r) in rows.iter().enumerate() {
-                batch_x[slot * d..(slot + 1) * d].copy_from_slice(x.row(r));
+                batch_x[slot * d..(slot + 1) * d].copy_from_slice(&x_t[r * d..(r + 1) * d]);
                 batch_y[slot] = y[r];
                 if let Some(w) = row_weight {
                     batch_w[slot] = w[r];
@@ -927,33 +1415,28 @@ pub fn train(
 
             // Forward, then backward from dL/do = w_i (p - onehot(y)) / sum(w); the first
             // layer's input gradient is not needed for training.
-            let loss = mlp.forward_loss(&mut ws, bx, by, bw);
+            let loss = net.forward_loss(&mut ws, bx, by, bw);
             if !loss.is_finite() {
                 return Err(diverged(epoch, loss));
             }
             let scale = 1.0 / weight_total(bw, m);
-            mlp.backward(&mut ws, bx, by, bw, scale, Want { params: true, input: false });
+            net.backward(&mut ws, bx, by, bw, scale, Want { params: true, input: false });
 
             // Adam step t (1-based), with bias correction.
             t = t.saturating_add(1);
-            let step = AdamStep::new(cfg, t);
+            let step = AdamStep::<T>::new(cfg, t);
             let mut finite = true;
-            for ((layer, grad), mom) in mlp.layers.iter_mut().zip(&ws.grads).zip(&mut moments) {
-                let Moments { m, v } = mom;
-                finite &= adam_update(
-                    &mut layer.weight,
-                    &grad.weight,
-                    &mut m.weight,
-                    &mut v.weight,
-                    cfg.weight_decay,
-                    step,
-                );
+            for (l, (layer, mom)) in net.layers.iter_mut().zip(&mut moments).enumerate() {
+                let (dwt, db) = (&ws.dwt[l], &ws.db[l]);
                 finite &=
-                    adam_update(&mut layer.bias, &grad.bias, &mut m.bias, &mut v.bias, 0.0, step);
+                    adam_update_par(&mut layer.wt, dwt, &mut mom.mw, &mut mom.vw, decay, step);
+                finite &= adam_update(&mut layer.bias, db, &mut mom.mb, &mut mom.vb, T::ZERO, step);
             }
             if !finite {
                 return Err(diverged(epoch, loss));
             }
+            // The next backward pass reads W (not W^T) of every layer but the first.
+            net.sync(1);
 
             loss_sum += loss;
             batches += 1;
@@ -961,7 +1444,7 @@ pub fn train(
         epoch_loss.push(loss_sum / batches as f64);
     }
 
-    Ok((mlp, TrainReport { epoch_loss }))
+    Ok((net.to_mlp(), TrainReport { epoch_loss }))
 }
 
 /// The error [`train`] returns when the loss, a gradient or a parameter stops being finite.
@@ -969,4 +1452,94 @@ fn diverged(epoch: usize, loss: f64) -> Error {
     Error::run(format!(
         "training diverged at epoch {epoch} (loss = {loss}): lower the learning rate"
     ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// For benchmarks
+
+/// Hooks for `benches/`, not part of the supported API.
+#[doc(hidden)]
+pub mod bench {
+    use super::*;
+
+    /// The dense products of one training step (forward with loss, backward to every
+    /// parameter; no input gradient of the first layer, no Adam) on a fixed batch, in the
+    /// precision asked for.
+    pub struct StepKernels {
+        inner: Inner,
+        multiply_adds: usize,
+    }
+
+    enum Inner {
+        F32(Step<f32>),
+        F64(Step<f64>),
+    }
+
+    struct Step<T> {
+        net: Net<T>,
+        ws: Workspace<T>,
+        x: Vec<T>,
+        y: Vec<usize>,
+    }
+
+    impl<T: Real> Step<T> {
+        fn run(&mut self) -> f64 {
+            let n = self.y.len();
+            let loss = self.net.forward_loss(&mut self.ws, &self.x, &self.y, None);
+            let want = Want { params: true, input: false };
+            self.net.backward(&mut self.ws, &self.x, &self.y, None, 1.0 / n as f64, want);
+            loss
+        }
+    }
+
+    impl StepKernels {
+        /// Kernels of `mlp` on the batch `x`, `y`.
+        pub fn new(mlp: &Mlp, x: &Matrix, y: &[usize], precision: Precision) -> StepKernels {
+            let xs: Vec<f64> = x.as_slice().to_vec();
+            let y = y.to_vec();
+            let inner = match precision {
+                Precision::F32 => {
+                    let net = Net::<f32>::from_mlp(mlp);
+                    let ws = Workspace::new(&net, y.len());
+                    Inner::F32(Step { net, ws, x: xs.iter().map(|&v| v as f32).collect(), y })
+                }
+                Precision::F64 => {
+                    let net = Net::<f64>::from_mlp(mlp);
+                    let ws = Workspace::new(&net, y.len());
+                    Inner::F64(Step { net, ws, x: xs, y })
+                }
+            };
+            // Forward and weight gradient of every layer, input gradient of all but the first.
+            let n = x.rows();
+            let layers = mlp.layers();
+            let weights: usize = layers.iter().map(|l| l.inputs * l.outputs).sum();
+            let multiply_adds = n * (3 * weights - layers[0].inputs * layers[0].outputs);
+            StepKernels { inner, multiply_adds }
+        }
+
+        /// Floating-point operations of one [`StepKernels::run`] in the products (two per
+        /// multiply-add).
+        pub fn flop(&self) -> f64 {
+            2.0 * self.multiply_adds as f64
+        }
+
+        /// One step; returns the loss so that the work cannot be optimised away.
+        pub fn run(&mut self) -> f64 {
+            match &mut self.inner {
+                Inner::F32(s) => s.run(),
+                Inner::F64(s) => s.run(),
+            }
+        }
+    }
+
+    /// Floating-point operations (two per multiply-add) of the products of one training of
+    /// `mlp`'s shape on `rows` rows for `epochs` epochs: forward and weight gradient of every
+    /// layer, input gradient of all but the first.
+    pub fn train_flop(inputs: usize, hidden: &[usize], rows: usize, epochs: usize) -> f64 {
+        let mut widths = vec![inputs];
+        widths.extend_from_slice(hidden);
+        widths.push(2);
+        let weights: usize = widths.windows(2).map(|w| w[0] * w[1]).sum();
+        2.0 * (rows * epochs) as f64 * (3 * weights - widths[0] * widths[1]) as f64
+    }
 }

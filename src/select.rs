@@ -92,6 +92,11 @@ pub struct GlrfeConfig {
     pub importance_rows: ImportanceRows,
     pub balance: Balance,
     pub train: TrainConfig,
+    /// Warm start: `Some(e)` trains only the first round from a fresh initialisation; every
+    /// later round continues from the previous round's network (member by member) with the
+    /// eliminated inputs' first-layer weights removed, for `e` epochs. `None`: every round
+    /// starts afresh with `train.epochs`.
+    pub warm_epochs: Option<usize>,
 }
 
 impl Default for GlrfeConfig {
@@ -105,6 +110,7 @@ impl Default for GlrfeConfig {
             importance_rows: ImportanceRows::Real,
             balance: Balance::Smote { k: 5 },
             train: TrainConfig::default(),
+            warm_epochs: None,
         }
     }
 }
@@ -264,6 +270,9 @@ fn validate(x: &Matrix, y: &[usize], cfg: &GlrfeConfig) -> Result<()> {
         }
         _ => {}
     }
+    if cfg.warm_epochs == Some(0) {
+        return Err(Error::usage("--warm-epochs must be at least 1"));
+    }
     if cfg.ensemble == 0 {
         return Err(Error::usage("--ensemble must be at least 1"));
     }
@@ -394,6 +403,10 @@ pub fn glrfe_scored(
     let total = round_count(x.cols(), cfg);
     let mut remaining: Vec<usize> = (0..x.cols()).collect();
     let mut rounds = Vec::new();
+    // With warm starts: last round's networks, and the positions (in last round's features) of
+    // the features still in.
+    let mut previous: Option<(Vec<Mlp>, Vec<usize>)> = None;
+    let warm_cfg = cfg.warm_epochs.map(|e| TrainConfig { epochs: e, ..cfg.train.clone() });
     loop {
         let r = rounds.len() + 1;
         let xr = xb.select_cols(&remaining);
@@ -401,10 +414,20 @@ pub fn glrfe_scored(
             .into_par_iter()
             .map(|m| {
                 let mut rng = stream("train", &[r as u64, m as u64]);
-                let (model, report) = nn::train(&xr, &yb, weight.as_deref(), &cfg.train, &mut rng)
-                    .map_err(|e| {
-                        Error::new(e.kind(), format!("round {r}, member {m}: {}", e.message()))
-                    })?;
+                let trained = match (&previous, &warm_cfg) {
+                    (Some((nets, kept)), Some(wc)) => nn::train_from(
+                        &nets[m].without_inputs(kept),
+                        &xr,
+                        &yb,
+                        weight.as_deref(),
+                        wc,
+                        &mut rng,
+                    ),
+                    _ => nn::train(&xr, &yb, weight.as_deref(), &cfg.train, &mut rng),
+                };
+                let (model, report) = trained.map_err(|e| {
+                    Error::new(e.kind(), format!("round {r}, member {m}: {}", e.message()))
+                })?;
                 Ok((model, report.epoch_loss.last().copied().unwrap_or(f64::NAN)))
             })
             // All members, then the first error in member order: the message must not depend
@@ -488,6 +511,10 @@ pub fn glrfe_scored(
         };
 
         round.eliminated = drop_pos.iter().map(|&p| remaining[p]).collect();
+        if warm_cfg.is_some() {
+            let kept = (0..remaining.len()).filter(|p| !drop_pos.contains(p)).collect();
+            previous = Some((members.into_iter().map(|(net, _)| net).collect(), kept));
+        }
         remaining = remaining
             .iter()
             .enumerate()
