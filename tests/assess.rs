@@ -367,6 +367,14 @@ fn the_cli_writes_every_result_file_and_labels_the_published_protocol() {
     assert_eq!(published.get("optimistic").and_then(|v| v.as_bool()), Some(true));
     assert_eq!(published.get("warning").and_then(|v| v.as_str()), Some(assess::OPTIMISTIC_REASON));
     assert_eq!(doc.get("nested").unwrap().get("optimistic").and_then(|v| v.as_bool()), Some(false));
+    // The report shows both protocols, the optimistic one labelled, and the choice of K.
+    let html = fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("nested (honest)") && html.contains("published (OPTIMISTIC)"));
+    assert!(html.contains(&assess::OPTIMISTIC_REASON.replace('\'', "&#39;")));
+    for fig in ["roc", "confusion", "selection-frequency", "keep-path"] {
+        assert!(out.join(format!("{fig}.svg")).is_file(), "{fig}.svg missing");
+        assert!(html.contains(&format!("id=\"fig-{fig}\"")), "{fig} not in the report");
+    }
     let path = fs::read_to_string(out.join("path.csv")).unwrap();
     // 3 nested paths and 1 published one, each with exactly one chosen count.
     assert_eq!(path.lines().filter(|l| l.ends_with(",1")).count(), 4);

@@ -137,7 +137,7 @@ pub(super) fn feature_sections(report: &mut Report, data: &Dataset, chosen: &[us
         &[],
     );
     report.figure(Figure::new(
-        &format!("correlation-{what}"),
+        &format!("correlation-{}", what.replace(' ', "-")),
         &format!(
             "Correlation heat map of the {} {what} features, with r in each cell where it fits.",
             chosen.len()
