@@ -45,8 +45,13 @@ impl Command {
     /// The `--help` text.
     pub fn help(&self) -> String {
         let mut s = format!("{}\n\nUsage: {}\n", self.about, self.usage);
+        let mut previous = "";
         for (title, flags) in &self.groups {
-            s.push_str(&format!("\n{title}:\n"));
+            // Consecutive groups with one title print as one group.
+            if *title != previous {
+                s.push_str(&format!("\n{title}:\n"));
+                previous = title;
+            }
             for f in flags.iter() {
                 let left = match f.value {
                     Some(v) => format!("--{} {v}", f.name),

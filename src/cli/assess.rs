@@ -20,14 +20,9 @@ const ASSESSMENT: &[Flag] = &[
     switch("one-se", "with --keep auto: the smallest count within one SE of the best"),
 ];
 
-const ASSESS_SELECTION: &[Flag] = &[
-    opt("keep", "K|auto", Some("15"), "features to keep, or auto: chosen on inner folds"),
-    opt("step", "N|FRAC", Some("1"), "features eliminated per round, or a fraction of those in"),
-    opt("ensemble", "R", Some("1"), "networks per round, importances averaged"),
-    opt("candidates", "M", Some("1"), "candidate pool checked by held-out loss (1 = plain)"),
-    opt("validation-fraction", "F", Some("0.2"), "held-out part of training rows for candidates"),
-    opt("importance-rows", "real|all", Some("real"), "rows importances are averaged over"),
-];
+/// `--keep` of assess also takes `auto`; the other selection flags are the shared ones.
+const ASSESS_KEEP: &[Flag] =
+    &[opt("keep", "K|auto", Some("15"), "features to keep, or auto: chosen on inner folds")];
 
 pub fn command() -> Command {
     Command {
@@ -39,7 +34,8 @@ pub fn command() -> Command {
         groups: vec![
             ("Data", DATA),
             ("Assessment", ASSESSMENT),
-            ("Selection", ASSESS_SELECTION),
+            ("Selection", ASSESS_KEEP),
+            ("Selection", &SELECTION[1..]),
             ("Network", NETWORK),
             ("Run", COMMON),
         ],

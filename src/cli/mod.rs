@@ -58,6 +58,7 @@ const NETWORK: &[Flag] = &[
     opt("precision", "f32|f64", Some("f64"), "arithmetic of training (f32: about twice as fast)"),
 ];
 
+/// `--keep` comes first: `assess` replaces it with a version that also takes `auto`.
 const SELECTION: &[Flag] = &[
     opt("keep", "K", Some("15"), "features to keep"),
     opt("step", "N|FRAC", Some("1"), "features eliminated per round, or a fraction of those in"),
