@@ -11,7 +11,9 @@
 //! Every random decision draws from a [`rng::Stream`] derived from the master seed and the
 //! identity of the task, so results do not depend on the number of threads.
 
+pub mod baselines;
 pub mod data;
+pub mod decorrelate;
 pub mod error;
 pub mod eval;
 pub mod json;

@@ -73,6 +73,16 @@ pub enum ImportanceRows {
     All,
 }
 
+/// What a round scores each feature by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Importance {
+    /// Mean over rows of |dL_i/dx_ij| (the method's own score).
+    Gradient,
+    /// Mean over rows of |x_ij dL_i/dx_ij| (gradient times standardised input), which discounts
+    /// sensitivity at inputs near the feature's mean.
+    GradXInput,
+}
+
 /// Settings of one GL-RFE run.
 #[derive(Clone, Debug)]
 pub struct GlrfeConfig {
@@ -89,6 +99,8 @@ pub struct GlrfeConfig {
     pub importance_rows: ImportanceRows,
     pub balance: Balance,
     pub train: TrainConfig,
+    /// The per-feature score each round ranks by.
+    pub importance: Importance,
 }
 
 impl Default for GlrfeConfig {
@@ -102,6 +114,7 @@ impl Default for GlrfeConfig {
             importance_rows: ImportanceRows::Real,
             balance: Balance::Smote { k: 5 },
             train: TrainConfig::default(),
+            importance: Importance::Gradient,
         }
     }
 }
@@ -191,7 +204,10 @@ pub trait Selector: Send + Sync + std::fmt::Debug {
 
 impl Selector for GlrfeConfig {
     fn name(&self) -> &str {
-        "glrfe"
+        match self.importance {
+            Importance::Gradient => "glrfe",
+            Importance::GradXInput => "grad-x-input",
+        }
     }
 
     fn select(
@@ -306,6 +322,19 @@ pub fn gradient_importance(model: &Mlp, x: &Matrix, y: &[usize]) -> Vec<f64> {
     sum.iter().map(|s| s / n).collect()
 }
 
+/// Mean over rows of |x_ij dL_i/dx_ij| for each column j.
+pub fn grad_x_input_importance(model: &Mlp, x: &Matrix, y: &[usize]) -> Vec<f64> {
+    let g = model.row_input_gradients(x, y);
+    let mut sum = vec![0.0; g.cols()];
+    for i in 0..g.rows() {
+        for ((s, v), xv) in sum.iter_mut().zip(g.row(i)).zip(x.row(i)) {
+            *s += (v * xv).abs();
+        }
+    }
+    let n = g.rows().max(1) as f64;
+    sum.iter().map(|s| s / n).collect()
+}
+
 /// Run GL-RFE on raw (unscaled) training rows `x` with labels `y`.
 ///
 /// `task` identifies this run among others under the same `seed` (e.g. `[repeat, fold]` inside
@@ -377,7 +406,11 @@ pub fn glrfe_scored(
         let score_y = &yb[..score_rows];
         let mut importance = vec![0.0; remaining.len()];
         for (model, _) in &members {
-            for (a, v) in importance.iter_mut().zip(gradient_importance(model, &score_x, score_y)) {
+            let member_importance = match cfg.importance {
+                Importance::Gradient => gradient_importance(model, &score_x, score_y),
+                Importance::GradXInput => grad_x_input_importance(model, &score_x, score_y),
+            };
+            for (a, v) in importance.iter_mut().zip(member_importance) {
                 *a += v;
             }
         }
@@ -465,7 +498,7 @@ fn ensemble_loss(models: &[&Mlp], x: &Matrix, y: &[usize]) -> f64 {
 
 /// Build the ranking from the rounds: kept features by final importance, then each round's
 /// eliminated features from the last round back to the first, each group by importance.
-fn rank(d: usize, rounds: Vec<Round>) -> Selection {
+pub(crate) fn rank(d: usize, rounds: Vec<Round>) -> Selection {
     let by_importance_desc = |feats: &[usize], imp: &dyn Fn(usize) -> f64| {
         let mut v = feats.to_vec();
         v.sort_by(|&a, &b| imp(b).total_cmp(&imp(a)).then(a.cmp(&b)));

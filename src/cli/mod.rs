@@ -2,6 +2,7 @@
 //! library, prints its result on stdout and, with `--out`, writes result files.
 
 mod args;
+mod compare;
 mod evaluate;
 mod model;
 mod output;
@@ -19,7 +20,7 @@ use glrfe::json::Value;
 use glrfe::model::ModelFile;
 use glrfe::nn::TrainConfig;
 use glrfe::pipeline::{self, CvReport, PipelineConfig};
-use glrfe::select::{Balance, GlrfeConfig, ImportanceRows, Step};
+use glrfe::select::{Balance, GlrfeConfig, Importance, ImportanceRows, Step};
 use glrfe::{Error, Result};
 use output::OutDir;
 use progress::Progress;
@@ -80,6 +81,7 @@ const MODEL_IN: &[Flag] = &[opt("model", "FILE", None, "model file written by tr
 fn commands() -> Vec<(Command, Run)> {
     vec![
         (select::command(), select::run),
+        (compare::command(), compare::run),
         (evaluate::command(), evaluate::run),
         (model::train_command(), model::train),
         (model::explain_command(), model::explain),
@@ -353,6 +355,7 @@ fn glrfe_config(args: &Parsed) -> Result<GlrfeConfig> {
         importance_rows,
         balance: balance(args)?,
         train: train_config(args)?,
+        importance: Importance::Gradient,
     })
 }
 

@@ -36,8 +36,12 @@ pub fn train(ctx: &Context, args: &Parsed) -> Result<()> {
     if model_path == ctx.table {
         return Err(Error::usage("--model must not be the input table"));
     }
-    let cfg =
-        PipelineConfig { balance: balance(args)?, selection: None, train: train_config(args)? };
+    let cfg = PipelineConfig {
+        balance: balance(args)?,
+        selection: None,
+        train: train_config(args)?,
+        classifier: Default::default(),
+    };
     let out = out_dir(args)?;
     let (data, summary) = load(ctx, args)?;
     let features = chosen_features(ctx, &data, args)?;

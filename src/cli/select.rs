@@ -1,17 +1,41 @@
-//! `glrfe select`: GL-RFE on all given rows, the ranking on stdout.
+//! `glrfe select`: GL-RFE (or another method, `--method`) on all given rows, the ranking on
+//! stdout.
 
-use super::args::{Command, Parsed};
+use super::args::{Command, Flag, Parsed};
 use super::*;
-use glrfe::select::Selection;
+use glrfe::select::{Selection, Selector};
+use std::sync::Arc;
+
+const METHOD: &[Flag] = &[
+    opt(
+        "method",
+        "NAME",
+        Some("glrfe"),
+        "selection method (see 'glrfe compare --help' for the list)",
+    ),
+    opt("decorrelate", "R", None, "first drop one of each feature pair with |Pearson r| > R"),
+];
+
+/// The selector of `--method`, wrapped in the correlation filter when `--decorrelate` is given.
+pub fn method_selector(name: &str, cfg: &GlrfeConfig, args: &Parsed) -> Result<Arc<dyn Selector>> {
+    let sel = glrfe::baselines::selector(name, cfg)?;
+    Ok(match args.parse::<f64>("decorrelate")? {
+        None => sel,
+        Some(threshold) => {
+            Arc::new(glrfe::decorrelate::Decorrelated { threshold, keep: cfg.keep, inner: sel })
+        }
+    })
+}
 
 pub fn command() -> Command {
     Command {
         name: "select",
         usage: "glrfe select TABLE [options]",
-        about: "Rank every feature by GL-RFE on all given rows; prints \
+        about: "Rank every feature by GL-RFE (or --method) on all given rows; prints \
                     rank,feature,eliminated_in_round,importance as CSV.",
         groups: vec![
             ("Data", DATA),
+            ("Method", METHOD),
             ("Selection", SELECTION),
             ("Network", NETWORK),
             ("Run", COMMON),
@@ -84,16 +108,23 @@ fn selection_json(data: &Dataset, sel: &Selection) -> Value {
 }
 pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
     let cfg = glrfe_config(args)?;
+    let method = args.get("method").unwrap_or("glrfe");
+    let selector = method_selector(method, &cfg, args)?;
     let out = out_dir(args)?;
     let (data, summary) = load(ctx, args)?;
-    let on_round = |done: usize, total: usize| ctx.progress.update("GL-RFE rounds", done, total);
-    let sel = glrfe::select::glrfe(&data.x, &data.y, &cfg, ctx.seed, &[], Some(&on_round))?;
+    let on_round = |done: usize, total: usize| ctx.progress.update("rounds", done, total);
+    let sel = selector.select(&data.x, &data.y, ctx.seed, &[], Some(&on_round))?;
     let csv = ranking_csv(&data, &sel);
     if let Some(out) = out {
-        let doc = Value::object()
+        let mut doc = Value::object()
             .field("provenance", ctx.provenance(args, &summary)?)
-            .field("selection", selection_json(&data, &sel))
-            .build();
+            .field("method", method)
+            .field("selection", selection_json(&data, &sel));
+        if let Some(threshold) = args.parse::<f64>("decorrelate")? {
+            let dropped = glrfe::decorrelate::find_correlated(&data.x, threshold);
+            doc = doc.field("decorrelation", super::compare::dropped_json(&data, &dropped));
+        }
+        let doc = doc.build();
         out.write("ranking.csv", &csv)?;
         out.write("selection.json", &doc.to_pretty())?;
         out.write("timings.json", &ctx.timings("select"))?;
