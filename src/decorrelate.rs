@@ -56,8 +56,8 @@ pub fn find_correlated(x: &Matrix, threshold: f64) -> Vec<Dropped> {
     // Mean |r| of j to the others still in, itself excluded.
     let mean_in = |j: usize, flags: &[bool]| {
         let (mut s, mut n) = (0.0, 0usize);
-        for k in 0..d {
-            if k != j && !flags[k] {
+        for (k, &gone) in flags.iter().enumerate() {
+            if k != j && !gone {
                 s += abs(j, k);
                 n += 1;
             }

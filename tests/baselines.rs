@@ -218,7 +218,8 @@ fn glrfe_finds_an_interaction_that_anova_cannot_see() {
 }
 
 /// Rows whose sample correlation matrix is exactly `r` (up to rounding): orthonormalised
-/// centred noise times the Cholesky factor of `r`.
+/// centred noise times the Cholesky factor of `r`. Written with indices, as the formulas are.
+#[allow(clippy::needless_range_loop)]
 fn rows_with_correlation(r: &[[f64; 4]; 4], n: usize) -> Matrix {
     let mut rng = Stream::derive(9, "whiten", &[]);
     let mut z: Vec<Vec<f64>> = (0..4).map(|_| (0..n).map(|_| rng.normal()).collect()).collect();
@@ -254,9 +255,12 @@ fn rows_with_correlation(r: &[[f64; 4]; 4], n: usize) -> Matrix {
 
 #[test]
 fn decorrelation_drops_the_member_more_correlated_with_the_rest() {
-    let r = [[1.0, 0.93, 0.3, 0.1], [0.93, 1.0, 0.45, 0.2], [0.3, 0.45, 1.0, 0.92], [
-        0.1, 0.2, 0.92, 1.0,
-    ]];
+    let r = [
+        [1.0, 0.93, 0.3, 0.1],
+        [0.93, 1.0, 0.45, 0.2],
+        [0.3, 0.45, 1.0, 0.92],
+        [0.1, 0.2, 0.92, 1.0],
+    ];
     let x = rows_with_correlation(&r, 60);
     let cm = baselines::correlation_matrix(&x);
     for a in 0..4 {

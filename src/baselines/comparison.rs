@@ -23,7 +23,7 @@ use rayon::prelude::*;
 use super::special::t_quantile;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
-use crate::eval::{self, Metrics};
+use crate::eval::{self, Fold, Metrics};
 use crate::pipeline::{self, PipelineConfig};
 use crate::select::{OnRound, Selector};
 use crate::stability::{self, Stability};
@@ -94,16 +94,15 @@ pub struct Comparison {
     pub folds: Vec<FoldOutcome>,
 }
 
-/// Compare `selectors` on `data` (all its columns) under stratified `k`-fold cross-validation
-/// repeated `repeats` times, with `keep` features each and the final model of `final_model`
-/// (whose `selection` must be `None`). `on_task` is told (tasks done, total).
+/// Compare `selectors` on `data` (all its columns) on the outer `folds` (e.g. from
+/// [`eval::stratified_folds`]), with `keep` features each (reported) and the final model of
+/// `final_model` (whose `selection` must be `None`). `on_task` is told (tasks done, total).
 pub fn compare(
     data: &Dataset,
     selectors: &[Arc<dyn Selector>],
     keep: usize,
     final_model: &PipelineConfig,
-    k: usize,
-    repeats: usize,
+    folds: &[Fold],
     seed: u64,
     on_task: Option<OnRound<'_>>,
 ) -> Result<Comparison> {
@@ -113,7 +112,9 @@ pub fn compare(
     if selectors.is_empty() {
         return Err(Error::usage("no selection method to compare"));
     }
-    let folds = eval::stratified_folds(&data.y, k, repeats, seed)?;
+    if folds.is_empty() {
+        return Err(Error::usage("no folds to compare on"));
+    }
     let tasks: Vec<(usize, usize)> =
         (0..selectors.len()).flat_map(|m| (0..folds.len()).map(move |f| (m, f))).collect();
     let done = std::sync::atomic::AtomicUsize::new(0);
@@ -161,7 +162,10 @@ pub fn compare(
         })
         .collect::<Result<_>>()?;
 
-    let test_over_train = 1.0 / (k as f64 - 1.0);
+    // n_test / n_train of one fold, averaged over folds (1/(k-1) for k-fold).
+    let test_over_train =
+        folds.iter().map(|f| f.test.len() as f64 / f.train.len().max(1) as f64).sum::<f64>()
+            / folds.len() as f64;
     let methods = selectors
         .iter()
         .enumerate()

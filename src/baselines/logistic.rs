@@ -110,10 +110,10 @@ pub fn fit_l2_from(
         let mut g = vec![0.0; d + 1];
         let mut h = vec![0.0; (d + 1) * (d + 1)];
         let mut xi = vec![1.0; d + 1];
-        for i in 0..n {
+        for (i, &yi) in yf.iter().enumerate() {
             xi[..d].copy_from_slice(x.row(i));
             let p = sigmoid(dot(&xi[..d], &theta[..d]) + theta[d]);
-            let r = p - yf[i];
+            let r = p - yi;
             let s = p * (1.0 - p);
             for a in 0..=d {
                 g[a] += r * xi[a];
@@ -176,7 +176,7 @@ fn cholesky_solve(h: &mut [f64], g: &[f64], m: usize) -> Option<Vec<f64>> {
         for k in 0..j {
             diag -= h[j * m + k] * h[j * m + k];
         }
-        if !(diag > 0.0) {
+        if diag.is_nan() || diag <= 0.0 {
             return None;
         }
         let ljj = diag.sqrt();
@@ -211,8 +211,8 @@ pub fn lambda_max(x: &Matrix, y: &[usize]) -> f64 {
     let n = x.rows() as f64;
     let ybar = y.iter().sum::<usize>() as f64 / n;
     let mut g = vec![0.0; x.cols()];
-    for i in 0..x.rows() {
-        let r = y[i] as f64 - ybar;
+    for (i, &yi) in y.iter().enumerate() {
+        let r = yi as f64 - ybar;
         for (gj, v) in g.iter_mut().zip(x.row(i)) {
             *gj += v * r;
         }
@@ -337,8 +337,8 @@ fn soft_threshold(z: f64, t: f64) -> f64 {
 pub fn data_gradient(fit: &LogisticFit, x: &Matrix, y: &[usize]) -> Vec<f64> {
     let p = fit.predict_proba(x);
     let mut g = vec![0.0; x.cols()];
-    for i in 0..x.rows() {
-        let r = p[i] - y[i] as f64;
+    for (i, (&pi, &yi)) in p.iter().zip(y).enumerate() {
+        let r = pi - yi as f64;
         for (gj, v) in g.iter_mut().zip(x.row(i)) {
             *gj += v * r;
         }
@@ -384,13 +384,12 @@ mod tests {
         let mut g = vec![0.0; 3];
         let mut gb = 0.0;
         for i in 0..40 {
-            for j in 0..3 {
-                g[j] += x.get(i, j) * (p[i] - y[i] as f64);
-            }
-            gb += p[i] - y[i] as f64;
+            let r = p[i] - y[i] as f64;
+            g.iter_mut().zip(x.row(i)).for_each(|(gj, v)| *gj += v * r);
+            gb += r;
         }
-        for j in 0..3 {
-            assert!((g[j] + fit.weights[j] / 0.7).abs() < 1e-8, "{g:?} {:?}", fit.weights);
+        for (gj, wj) in g.iter().zip(&fit.weights) {
+            assert!((gj + wj / 0.7).abs() < 1e-8, "{g:?} {:?}", fit.weights);
         }
         assert!(gb.abs() < 1e-8);
         // A warm start reaches the same optimum.

@@ -250,14 +250,14 @@ pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
     let out = out_dir(args)?;
     let (data, summary) = load(ctx, args)?;
 
+    let fold_list = glrfe::eval::stratified_folds(&data.y, folds, repeats, ctx.seed)?;
     let on_task = |done: usize, total: usize| ctx.progress.update("method x fold", done, total);
     let result = comparison::compare(
         &data,
         &selectors,
         cfg.keep,
         &final_model,
-        folds,
-        repeats,
+        &fold_list,
         ctx.seed,
         Some(&on_task),
     )?;
@@ -279,7 +279,6 @@ pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
         if let Some(threshold) = decorrelate_at {
             // The filter is deterministic, so running it again on each fold's training rows
             // gives exactly what the wrapped selectors saw.
-            let fold_list = glrfe::eval::stratified_folds(&data.y, folds, repeats, ctx.seed)?;
             let per_fold: Vec<Value> = fold_list
                 .iter()
                 .map(|f| {
