@@ -10,7 +10,8 @@
 //! its own fitting (scaler, balancing) on them, so a caller that passes only the training rows of
 //! a fold gets a selection that never saw the test rows. Training and gradients are `nn`'s.
 //!
-//! Two refinements make the elimination less noisy and checkable:
+//! `importance: Importance::GradXInput` scores by mean |x_ij dL_i/dx_ij| instead (the method
+//! `grad-x-input`). Two refinements make the elimination less noisy and checkable:
 //! - `ensemble`: R networks per round with different seeds, importances averaged;
 //! - `candidates`: the M least important features become candidates, and the `step` of them
 //!   whose replacement by their training mean (0 after standardising) raises the loss on a

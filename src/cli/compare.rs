@@ -261,9 +261,14 @@ pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
         ctx.seed,
         Some(&on_task),
     )?;
+    let decorrelated = match decorrelate_at {
+        Some(r) => format!("; decorrelated at |r| > {r} per fold"),
+        None => String::new(),
+    };
     let caption = format!(
-        "{} rows, {} features; {}-fold x {} repeat(s); final model {}; 95% intervals: corrected \
-         resampled t over the {} test folds; stability: Nogueira et al. over the folds' kept sets",
+        "{} rows, {} features; {}-fold x {} repeat(s); final model {}{decorrelated}; 95% \
+         intervals: corrected resampled t over the {} test folds; stability: Nogueira et al. \
+         over the folds' kept sets",
         data.n(),
         data.d(),
         folds,
