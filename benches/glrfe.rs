@@ -221,11 +221,7 @@ fn warm_vs_cold(name: &str, data: &Dataset, warm_epochs: usize) {
 fn target_cross_validation(data: &Dataset) {
     println!("\n[3] cross-validation of the network on all 106 features, f64, load {}", loadavg());
     let all: Vec<usize> = (0..data.d()).collect();
-    let cfg = PipelineConfig {
-        balance: Balance::Smote { k: 5 },
-        selection: None,
-        train: TrainConfig::default(),
-    };
+    let cfg = PipelineConfig::new(Balance::Smote { k: 5 }, None, TrainConfig::default());
     for repeats in [1, 2] {
         let mut reports = Vec::new();
         let mut secs = Vec::new();

@@ -12,7 +12,9 @@
 //! identity of the task, so results do not depend on the number of threads.
 
 pub mod assess;
+pub mod baselines;
 pub mod data;
+pub mod decorrelate;
 pub mod error;
 pub mod eval;
 pub mod json;

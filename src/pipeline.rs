@@ -11,6 +11,7 @@
 
 use rayon::prelude::*;
 
+use crate::baselines;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
 use crate::eval::{self, Fold, Metrics, Summary};
@@ -21,6 +22,17 @@ use crate::rng::Stream;
 use crate::select::{self, Balance, OnRound, Selection, Selector};
 use std::sync::Arc;
 
+/// The final model fitted on the kept features.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Classifier {
+    /// The network of `PipelineConfig::train`.
+    #[default]
+    Mlp,
+    /// L2 logistic regression (C = 1) on the same scaled, balanced rows, stored as a network
+    /// without hidden layers (see `baselines::logistic::as_network`).
+    Logistic,
+}
+
 /// What to fit on training rows.
 #[derive(Clone, Debug)]
 pub struct PipelineConfig {
@@ -29,6 +41,8 @@ pub struct PipelineConfig {
     pub selection: Option<Arc<dyn Selector>>,
     /// The final network.
     pub train: TrainConfig,
+    /// The final model: the network of `train`, or logistic regression.
+    pub classifier: Classifier,
 }
 
 impl PipelineConfig {
@@ -39,7 +53,7 @@ impl PipelineConfig {
         selection: Option<Arc<dyn Selector>>,
         train: TrainConfig,
     ) -> PipelineConfig {
-        PipelineConfig { balance, selection, train }
+        PipelineConfig { balance, selection, train, classifier: Classifier::Mlp }
     }
 }
 
@@ -91,10 +105,19 @@ pub fn fit(
     let mut rng = Stream::derive(seed, "final-smote", task);
     let (scaler, xb, yb, _) = select::prepare(&xk, y, cfg.balance, &mut rng)?;
     let weight = select::class_weights(&yb, cfg.balance);
-    let mut rng = Stream::derive(seed, "final-train", task);
-    let (model, report) = nn::train(&xb, &yb, weight.as_deref(), &cfg.train, &mut rng)
-        .map_err(|e| Error::new(e.kind(), format!("final model: {}", e.message())))?;
-    let train_loss = report.epoch_loss.last().copied().unwrap_or(f64::NAN);
+    let (model, train_loss) = match cfg.classifier {
+        Classifier::Mlp => {
+            let mut rng = Stream::derive(seed, "final-train", task);
+            let (model, report) = nn::train(&xb, &yb, weight.as_deref(), &cfg.train, &mut rng)
+                .map_err(|e| Error::new(e.kind(), format!("final model: {}", e.message())))?;
+            (model, report.epoch_loss.last().copied().unwrap_or(f64::NAN))
+        }
+        Classifier::Logistic => {
+            let fit = baselines::logistic::fit_l2(&xb, &yb, 1.0)?;
+            let model = baselines::logistic::as_network(&fit)?;
+            (model, fit.loss)
+        }
+    };
     Ok(Fitted { features, scaler, model, selection, train_loss })
 }
 

@@ -10,7 +10,8 @@
 //! its own fitting (scaler, balancing) on them, so a caller that passes only the training rows of
 //! a fold gets a selection that never saw the test rows. Training and gradients are `nn`'s.
 //!
-//! Two refinements make the elimination less noisy and checkable:
+//! `importance: Importance::GradXInput` scores by mean |x_ij dL_i/dx_ij| instead (the method
+//! `grad-x-input`). Two refinements make the elimination less noisy and checkable:
 //! - `ensemble`: R networks per round with different seeds, importances averaged;
 //! - `candidates`: the M least important features become candidates, and the `step` of them
 //!   whose replacement by their training mean (0 after standardising) raises the loss on a
@@ -76,6 +77,16 @@ pub enum ImportanceRows {
     All,
 }
 
+/// What a round scores each feature by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Importance {
+    /// Mean over rows of |dL_i/dx_ij| (the method's own score).
+    Gradient,
+    /// Mean over rows of |x_ij dL_i/dx_ij| (gradient times standardised input), which discounts
+    /// sensitivity at inputs near the feature's mean.
+    GradXInput,
+}
+
 /// Settings of one GL-RFE run.
 #[derive(Clone, Debug)]
 pub struct GlrfeConfig {
@@ -97,6 +108,8 @@ pub struct GlrfeConfig {
     /// eliminated inputs' first-layer weights removed, for `e` epochs. `None`: every round
     /// starts afresh with `train.epochs`.
     pub warm_epochs: Option<usize>,
+    /// The per-feature score each round ranks by.
+    pub importance: Importance,
 }
 
 impl Default for GlrfeConfig {
@@ -111,6 +124,7 @@ impl Default for GlrfeConfig {
             balance: Balance::Smote { k: 5 },
             train: TrainConfig::default(),
             warm_epochs: None,
+            importance: Importance::Gradient,
         }
     }
 }
@@ -200,7 +214,10 @@ pub trait Selector: Send + Sync + std::fmt::Debug {
 
 impl Selector for GlrfeConfig {
     fn name(&self) -> &str {
-        "glrfe"
+        match self.importance {
+            Importance::Gradient => "glrfe",
+            Importance::GradXInput => "grad-x-input",
+        }
     }
 
     fn select(
@@ -335,14 +352,40 @@ pub fn weighted_gradient_importance(
     y: &[usize],
     w: Option<&[f64]>,
 ) -> Vec<f64> {
-    let g = model.row_input_gradients(x, y);
+    weighted_mean_abs(&model.row_input_gradients(x, y), None, w)
+}
+
+/// Mean over rows of |x_ij dL_i/dx_ij| for each column j (weighted by `w` as in
+/// [`weighted_gradient_importance`]): the gradient times the input, which discounts features
+/// whose standardised values sit near their mean, where a linear change in them does little.
+pub fn grad_x_input_importance(
+    model: &Mlp,
+    x: &Matrix,
+    y: &[usize],
+    w: Option<&[f64]>,
+) -> Vec<f64> {
+    weighted_mean_abs(&model.row_input_gradients(x, y), Some(x), w)
+}
+
+/// sum_i w_i |g_ij (x_ij)| / sum_i w_i per column j, the x factor only when given; rows are
+/// summed in order.
+fn weighted_mean_abs(g: &Matrix, x: Option<&Matrix>, w: Option<&[f64]>) -> Vec<f64> {
     let mut sum = vec![0.0; g.cols()];
     let mut total = 0.0;
     for i in 0..g.rows() {
         let wi = w.map_or(1.0, |w| w[i]);
         total += wi;
-        for (s, v) in sum.iter_mut().zip(g.row(i)) {
-            *s += wi * v.abs();
+        match x {
+            Some(x) => {
+                for ((s, v), xv) in sum.iter_mut().zip(g.row(i)).zip(x.row(i)) {
+                    *s += wi * (v * xv).abs();
+                }
+            }
+            None => {
+                for (s, v) in sum.iter_mut().zip(g.row(i)) {
+                    *s += wi * v.abs();
+                }
+            }
         }
     }
     let total = if total > 0.0 { total } else { 1.0 };
@@ -442,7 +485,14 @@ pub fn glrfe_scored(
         let score_w = weight.as_deref().map(|w| &w[..score_rows]);
         let mut importance = vec![0.0; remaining.len()];
         for (model, _) in &members {
-            let imp = weighted_gradient_importance(model, &score_x, score_y, score_w);
+            let imp = match cfg.importance {
+                Importance::Gradient => {
+                    weighted_gradient_importance(model, &score_x, score_y, score_w)
+                }
+                Importance::GradXInput => {
+                    grad_x_input_importance(model, &score_x, score_y, score_w)
+                }
+            };
             for (a, v) in importance.iter_mut().zip(imp) {
                 *a += v;
             }
@@ -536,7 +586,7 @@ fn ensemble_loss(models: &[&Mlp], x: &Matrix, y: &[usize], w: Option<&[f64]>) ->
 
 /// Build the ranking from the rounds: kept features by final importance, then each round's
 /// eliminated features from the last round back to the first, each group by importance.
-fn rank(d: usize, rounds: Vec<Round>) -> Selection {
+pub(crate) fn rank(d: usize, rounds: Vec<Round>) -> Selection {
     let by_importance_desc = |feats: &[usize], imp: &dyn Fn(usize) -> f64| {
         let mut v = feats.to_vec();
         v.sort_by(|&a, &b| imp(b).total_cmp(&imp(a)).then(a.cmp(&b)));

@@ -294,6 +294,7 @@ fn prepare_and_pipeline_fit_train_on_tables_with_missing_cells() {
     assert!(scaler.median.is_some());
 
     let cfg = glrfe::pipeline::PipelineConfig {
+        classifier: Default::default(),
         balance: glrfe::select::Balance::Smote { k: 3 },
         selection: None,
         train: glrfe::nn::TrainConfig { hidden: vec![4], epochs: 3, ..Default::default() },

@@ -115,11 +115,11 @@ fn predictions_equal_the_in_memory_pipeline() {
     )
     .unwrap();
     let cols: Vec<usize> = FEATURES.iter().map(|f| ds.feature_index(f).unwrap()).collect();
-    let cfg = PipelineConfig {
-        balance: Balance::Smote { k: 5 },
-        selection: None,
-        train: TrainConfig { epochs: 20, ..TrainConfig::default() },
-    };
+    let cfg = PipelineConfig::new(
+        Balance::Smote { k: 5 },
+        None,
+        TrainConfig { epochs: 20, ..TrainConfig::default() },
+    );
     let fitted = pipeline::fit(&ds.x, &ds.y, &cols, &cfg, 7, &[], None).unwrap();
     let p = fitted.predict_proba(&ds.x);
 

@@ -117,8 +117,12 @@ pub fn metrics_json(m: &Metrics) -> Value {
 }
 
 pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
-    let cfg =
-        PipelineConfig { balance: balance(args)?, selection: None, train: train_config(args)? };
+    let cfg = PipelineConfig {
+        balance: balance(args)?,
+        selection: None,
+        train: train_config(args)?,
+        classifier: Default::default(),
+    };
     let folds: usize = args.value("folds")?;
     let repeats: usize = args.value("repeats")?;
     let out = out_dir(args)?;

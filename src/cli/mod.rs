@@ -3,6 +3,7 @@
 
 mod args;
 mod assess;
+mod compare;
 mod evaluate;
 mod model;
 mod output;
@@ -22,7 +23,7 @@ use glrfe::json::Value;
 use glrfe::model::ModelFile;
 use glrfe::nn::{Precision, TrainConfig};
 use glrfe::pipeline::{self, CvReport, PipelineConfig};
-use glrfe::select::{Balance, GlrfeConfig, ImportanceRows, Step};
+use glrfe::select::{Balance, GlrfeConfig, Importance, ImportanceRows, Step};
 use glrfe::{Error, Result};
 use output::OutDir;
 use progress::Progress;
@@ -93,6 +94,7 @@ const MODEL_IN: &[Flag] = &[opt("model", "FILE", None, "model file written by tr
 fn commands() -> Vec<(Command, Run)> {
     vec![
         (select::command(), select::run),
+        (compare::command(), compare::run),
         (evaluate::command(), evaluate::run),
         (model::train_command(), model::train),
         (model::explain_command(), model::explain),
@@ -414,6 +416,7 @@ fn glrfe_config_keeping(args: &Parsed, keep: usize) -> Result<GlrfeConfig> {
         balance: balance(args)?,
         train: train_config(args)?,
         warm_epochs: if args.has("warm-start") { Some(args.value("warm-epochs")?) } else { None },
+        importance: Importance::Gradient,
     })
 }
 

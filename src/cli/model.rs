@@ -34,8 +34,12 @@ pub fn train(ctx: &Context, args: &Parsed) -> Result<()> {
     let model_path =
         PathBuf::from(args.get("model").ok_or_else(|| Error::usage("'train' needs --model FILE"))?);
     output::refuse_inputs(&model_path, "--model", &output::input_paths(args, false))?;
-    let cfg =
-        PipelineConfig { balance: balance(args)?, selection: None, train: train_config(args)? };
+    let cfg = PipelineConfig {
+        balance: balance(args)?,
+        selection: None,
+        train: train_config(args)?,
+        classifier: Default::default(),
+    };
     let out = out_dir(args)?;
     let (data, summary) = load(ctx, args)?;
     let features = chosen_features(ctx, &data, args)?;

@@ -1,19 +1,43 @@
-//! `glrfe select`: GL-RFE on all given rows, the ranking on stdout.
+//! `glrfe select`: GL-RFE (or another method, `--method`) on all given rows, the ranking on
+//! stdout.
 
-use super::args::{Command, Parsed};
+use super::args::{Command, Flag, Parsed};
 use super::*;
 use glrfe::report::plots::{self, Bar, CurvePanel, CurvePoint};
 use glrfe::report::{Figure, Report, Table, class_label, stats};
-use glrfe::select::Selection;
+use glrfe::select::{Selection, Selector};
+use std::sync::Arc;
+
+const METHOD: &[Flag] = &[
+    opt(
+        "method",
+        "NAME",
+        Some("glrfe"),
+        "selection method (see 'glrfe compare --help' for the list)",
+    ),
+    opt("decorrelate", "R", None, "first drop one of each feature pair with |Pearson r| > R"),
+];
+
+/// The selector of `--method`, wrapped in the correlation filter when `--decorrelate` is given.
+pub fn method_selector(name: &str, cfg: &GlrfeConfig, args: &Parsed) -> Result<Arc<dyn Selector>> {
+    let sel = glrfe::baselines::selector(name, cfg)?;
+    Ok(match args.parse::<f64>("decorrelate")? {
+        None => sel,
+        Some(threshold) => {
+            Arc::new(glrfe::decorrelate::Decorrelated { threshold, keep: cfg.keep, inner: sel })
+        }
+    })
+}
 
 pub fn command() -> Command {
     Command {
         name: "select",
         usage: "glrfe select TABLE [options]",
-        about: "Rank every feature by GL-RFE on all given rows; prints \
+        about: "Rank every feature by GL-RFE (or --method) on all given rows; prints \
                     rank,feature,eliminated_in_round,importance as CSV.",
         groups: vec![
             ("Data", DATA),
+            ("Method", METHOD),
             ("Selection", SELECTION),
             ("Network", NETWORK),
             ("Run", COMMON),
@@ -188,9 +212,12 @@ fn report(
     provenance: &Value,
     sel: &Selection,
     cfg: &GlrfeConfig,
+    method: &str,
 ) -> Report {
     let name = |j: usize| data.names[j].clone();
-    let mut r = Report::new(&format!("GL-RFE feature selection on {}", table_name(ctx)));
+    let gradient = matches!(method, "glrfe" | "grad-x-input");
+    let title = if method == "glrfe" { "GL-RFE".to_string() } else { format!("'{method}'") };
+    let mut r = Report::new(&format!("{title} feature selection on {}", table_name(ctx)));
     r.subtitle(&format!(
         "glrfe {} select: {} rows, {} features, {} kept after {} rounds, seed {}.",
         env!("CARGO_PKG_VERSION"),
@@ -202,7 +229,7 @@ fn report(
     ));
     let top: Vec<String> = sel.kept.iter().map(|&j| name(j)).collect();
     r.summary(&format!(
-        "GL-RFE kept {} of {} features, most important first: {}.",
+        "{title} kept {} of {} features, most important first: {}.",
         sel.kept.len(),
         data.d(),
         top.join(", ")
@@ -216,28 +243,32 @@ fn report(
     r.data(summary, provenance);
 
     r.section("Kept features");
-    let last = sel.rounds.last();
+    let kept: Vec<_> = sel.ranking.iter().filter(|k| k.eliminated_in_round.is_none()).collect();
     let mut t = Table::new(
         "The kept features and their importance in the last round",
         &["rank", "feature", "importance"],
     );
-    for k in sel.ranking.iter().filter(|k| k.eliminated_in_round.is_none()) {
+    for k in &kept {
         t.row(&[k.rank.to_string(), name(k.feature), format!("{:.6}", k.importance)]);
     }
-    t.note = "importance = mean over the training rows of |dLoss/dx| for the standardised \
-              feature, from the last round's network(s), trained on the kept features only."
-        .to_string();
+    t.note = if gradient {
+        "importance = mean over the training rows of |dLoss/dx| (grad-x-input: |x dLoss/dx|) \
+         for the standardised feature, from the last round's network(s), trained on the kept \
+         features only."
+            .to_string()
+    } else {
+        format!("importance = the score '{method}' ranks by (see README, Comparing selectors).")
+    };
     r.table(t);
-    let bars: Vec<Bar> = sel
-        .kept
+    if !gradient {
+        // The remaining figures describe gradient importances and elimination rounds.
+        feature_sections(&mut r, data, &sel.kept, "kept");
+        r.provenance(provenance);
+        return r;
+    }
+    let bars: Vec<Bar> = kept
         .iter()
-        .map(|&j| Bar {
-            label: name(j),
-            value: last
-                .and_then(|l| l.features.iter().position(|&f| f == j).map(|p| l.importance[p]))
-                .unwrap_or(f64::NAN),
-            whisker: None,
-        })
+        .map(|k| Bar { label: name(k.feature), value: k.importance, whisker: None })
         .collect();
     r.figure(Figure::new(
         "importance",
@@ -319,21 +350,28 @@ fn report(
 
 pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
     let cfg = glrfe_config(args)?;
+    let method = args.get("method").unwrap_or("glrfe");
+    let selector = method_selector(method, &cfg, args)?;
     let out = out_dir(args)?;
     let (data, summary) = load(ctx, args)?;
-    ctx.progress.stage(&format!("GL-RFE on {} features", data.d()));
+    ctx.progress.stage(&format!("{method} on {} features", data.d()));
     let on_round = |done: usize, total: usize| ctx.progress.update("round", done, total);
-    let sel = glrfe::select::glrfe(&data.x, &data.y, &cfg, ctx.seed, &[], Some(&on_round))?;
+    let sel = selector.select(&data.x, &data.y, ctx.seed, &[], Some(&on_round))?;
     let csv = ranking_csv(&data, &sel);
     if let Some(out) = out {
         let provenance = ctx.provenance(args, &summary)?;
-        let doc = Value::object()
+        let mut doc = Value::object()
             .field("provenance", provenance.clone())
-            .field("selection", selection_json(&data, &sel))
-            .build();
+            .field("method", method)
+            .field("selection", selection_json(&data, &sel));
+        if let Some(threshold) = args.parse::<f64>("decorrelate")? {
+            let dropped = glrfe::decorrelate::find_correlated(&data.x, threshold);
+            doc = doc.field("decorrelation", super::compare::dropped_json(&data, &dropped));
+        }
+        let doc = doc.build();
         out.write("ranking.csv", &csv)?;
         out.write("selection.json", &doc.to_pretty())?;
-        for (name, text) in report(ctx, &data, &summary, &provenance, &sel, &cfg).files() {
+        for (name, text) in report(ctx, &data, &summary, &provenance, &sel, &cfg, method).files() {
             out.write(&name, &text)?;
         }
         out.write("timings.json", &ctx.timings("select"))?;
