@@ -65,14 +65,16 @@ fn compare_prints_one_row_per_method_and_is_thread_independent() {
         }
         outs.push(out);
     }
-    for file in ["comparison.csv", "folds.csv", "comparison.json"] {
+    for file in ["comparison.csv", "comparison.md", "folds.csv", "comparison.json", "report.html"] {
         let a = fs::read(outs[0].join(file)).unwrap();
         let b = fs::read(outs[1].join(file)).unwrap();
         assert!(a == b, "{file} differs between 1 and 2 threads");
     }
-    for file in ["comparison.md", "selection_timings.csv", "timings.json"] {
+    for file in ["timings.json", "auc-by-method.svg", "stability-by-method.svg"] {
         assert!(outs[0].join(file).exists(), "{file} missing");
     }
+    let timings = fs::read_to_string(outs[0].join("timings.json")).unwrap();
+    assert!(timings.contains("selection_seconds_per_fold_lasso"), "{timings}");
     let md = fs::read_to_string(outs[0].join("comparison.md")).unwrap();
     // Header, separator and four methods.
     assert_eq!(md.lines().filter(|l| l.starts_with("| ")).count(), 6, "{md}");

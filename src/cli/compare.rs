@@ -7,6 +7,8 @@ use glrfe::baselines::METHODS;
 use glrfe::baselines::comparison::{self, Comparison, Interval};
 use glrfe::decorrelate::{self, Dropped};
 use glrfe::pipeline::Classifier;
+use glrfe::report::plots::{self, Bar};
+use glrfe::report::{Figure, Report, Table};
 use std::sync::Arc;
 
 const COMPARE: &[Flag] = &[
@@ -148,14 +150,19 @@ fn text_table(c: &Comparison) -> String {
     s
 }
 
+/// The columns of result files: all but the last, selection time, which varies from run to
+/// run and lives in timings.json, so that the rest compares byte for byte.
+const STABLE_COLUMNS: usize = HEADER.len() - 1;
+
 fn markdown_table(c: &Comparison, caption: &str) -> String {
-    let mut s = format!("{caption}\n\n| {} |\n|", HEADER.join(" | "));
-    for i in 0..HEADER.len() {
+    let header = &HEADER[..STABLE_COLUMNS];
+    let mut s = format!("{caption}\n\n| {} |\n|", header.join(" | "));
+    for i in 0..header.len() {
         s.push_str(if i == 0 { " --- |" } else { " ---: |" });
     }
     s.push('\n');
     for r in rows(c) {
-        s.push_str(&format!("| {} |\n", r.join(" | ")));
+        s.push_str(&format!("| {} |\n", r[..STABLE_COLUMNS].join(" | ")));
     }
     s
 }
@@ -298,17 +305,97 @@ pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
                 .collect();
             doc = doc.field("decorrelation", Value::from(per_fold));
         }
-        let mut timings = String::from("method,selection_seconds_per_fold\n");
-        for m in &result.methods {
-            timings.push_str(&format!("{},{}\n", m.name, m.seconds));
-        }
         out.write("comparison.csv", &comparison_csv(&result))?;
         out.write("comparison.md", &markdown_table(&result, &caption))?;
         out.write("folds.csv", &folds_csv(&result, &data))?;
         out.write("comparison.json", &doc.build().to_pretty())?;
-        out.write("selection_timings.csv", &timings)?;
-        out.write("timings.json", &ctx.timings("compare"))?;
+        let provenance = ctx.provenance(args, &summary)?;
+        for (name, text) in html_report(ctx, &summary, &provenance, &result, &caption).files() {
+            out.write(&name, &text)?;
+        }
+        let per_method = result
+            .methods
+            .iter()
+            .map(|m| (format!("selection_seconds_per_fold_{}", m.name), m.seconds))
+            .collect();
+        out.write("timings.json", &ctx.timings_with("compare", per_method))?;
         out.finish()?;
     }
     stdout_text(&format!("{caption}\n{table}"))
+}
+
+/// The HTML report of a comparison: the table, the AUC of every method with its interval, and
+/// how often each method's folds agreed on what to keep.
+fn html_report(
+    ctx: &Context,
+    summary: &LoadSummary,
+    provenance: &Value,
+    c: &Comparison,
+    caption: &str,
+) -> Report {
+    let mut r = Report::new(&format!("Selectors compared on {}", super::select::table_name(ctx)));
+    r.subtitle(&format!(
+        "glrfe {} compare: every method selects inside the same outer training folds, the same \
+         final model is trained on its kept features and scored on the untouched test fold; \
+         seed {}.",
+        env!("CARGO_PKG_VERSION"),
+        ctx.seed
+    ));
+    if let Some(best) = c.methods.iter().max_by(|a, b| a.roc_auc.mean.total_cmp(&b.roc_auc.mean)) {
+        let random = c.methods.iter().find(|m| m.name == "random");
+        r.summary(&format!(
+            "Highest mean ROC AUC: {} with {}{}. Intervals overlapping each other mean the \
+             data cannot tell those methods apart.",
+            best.name,
+            interval_text(&best.roc_auc),
+            random.map_or(String::new(), |m| format!(
+                "; a random choice of {} features scores {}",
+                m.keep,
+                interval_text(&m.roc_auc)
+            ))
+        ));
+    }
+    r.data(summary, provenance);
+    let mut t = Table::new("Nested comparison of the selectors", &HEADER[..STABLE_COLUMNS]);
+    for row in rows(c) {
+        t.row(&row[..STABLE_COLUMNS]);
+    }
+    t.note = caption.to_string();
+    r.comparison(
+        "Every row is honest: selection, scaling, balancing and the final model were fitted on \
+         each outer training part alone.",
+        t,
+    );
+    let bars: Vec<Bar> = c
+        .methods
+        .iter()
+        .map(|m| Bar {
+            label: m.name.clone(),
+            value: m.roc_auc.mean,
+            whisker: Some((m.roc_auc.lower, m.roc_auc.upper)),
+        })
+        .collect();
+    r.figure(Figure::new(
+        "auc-by-method",
+        "Mean ROC AUC over the outer test folds of every method, with its 95% interval as \
+         whiskers (corrected resampled t); 0.5 is chance.",
+        plots::bar_chart("ROC AUC by selection method", &bars, "ROC AUC", Some((0.0, 1.0)), 3),
+    ));
+    let stab: Vec<Bar> = c
+        .methods
+        .iter()
+        .map(|m| Bar {
+            label: m.name.clone(),
+            value: m.stability.map_or(f64::NAN, |s| s.estimate),
+            whisker: m.stability.map(|s| (s.lower, s.upper)),
+        })
+        .collect();
+    r.figure(Figure::new(
+        "stability-by-method",
+        "Selection stability of every method across the folds (Nogueira et al.; 1 = every fold \
+         kept the same features, 0 = what random subsets would give), with its 95% interval.",
+        plots::bar_chart("Selection stability by method", &stab, "stability", Some((-0.2, 1.0)), 3),
+    ));
+    r.provenance(provenance);
+    r
 }

@@ -253,12 +253,20 @@ impl Context {
     }
 
     fn timings(&self, stage: &str) -> String {
-        Value::object()
+        self.timings_with(stage, Vec::new())
+    }
+
+    /// `timings.json`, the one file of a result folder that differs between runs: wall time,
+    /// threads and any further `(name, seconds)` a command measured.
+    fn timings_with(&self, stage: &str, more: Vec<(String, f64)>) -> String {
+        let mut o = Value::object()
             .field("stage", stage)
             .field("seconds", self.started.elapsed().as_secs_f64())
-            .field("threads", rayon::current_num_threads())
-            .build()
-            .to_pretty()
+            .field("threads", rayon::current_num_threads());
+        for (name, seconds) in more {
+            o = o.field(name, seconds);
+        }
+        o.build().to_pretty()
     }
 }
 
