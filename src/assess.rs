@@ -505,56 +505,8 @@ pub fn mean_interval(values: &[f64]) -> Interval {
     if s.n < 2 {
         return Interval { estimate: s.mean, lower: f64::NAN, upper: f64::NAN };
     }
-    let half = t975(s.n - 1) * s.sd / (s.n as f64).sqrt();
+    let half = crate::special::t_quantile(0.975, (s.n - 1) as f64) * s.sd / (s.n as f64).sqrt();
     Interval { estimate: s.mean, lower: s.mean - half, upper: s.mean + half }
-}
-
-/// The 0.975 quantile of Student's t distribution with `df` degrees of freedom (`df >= 1`):
-/// tabulated to 9 decimals up to 30, beyond that the Cornish-Fisher expansion in 1/df around the
-/// normal quantile z, t = z + g1/df + g2/df^2 + g3/df^3, whose error there is below 1e-6.
-pub fn t975(df: usize) -> f64 {
-    const TABLE: [f64; 30] = [
-        12.706204736,
-        4.302652730,
-        3.182446305,
-        2.776445105,
-        2.570581836,
-        2.446911851,
-        2.364624252,
-        2.306004135,
-        2.262157163,
-        2.228138852,
-        2.200985160,
-        2.178812830,
-        2.160368656,
-        2.144786688,
-        2.131449546,
-        2.119905299,
-        2.109815578,
-        2.100922040,
-        2.093024054,
-        2.085963447,
-        2.079613845,
-        2.073873068,
-        2.068657610,
-        2.063898562,
-        2.059538553,
-        2.055529439,
-        2.051830516,
-        2.048407142,
-        2.045229642,
-        2.042272456,
-    ];
-    assert!(df >= 1, "t975 needs at least one degree of freedom");
-    if df <= TABLE.len() {
-        return TABLE[df - 1];
-    }
-    let z: f64 = 1.959963984540054;
-    let n = df as f64;
-    let g1 = (z.powi(3) + z) / 4.0;
-    let g2 = (5.0 * z.powi(5) + 16.0 * z.powi(3) + 3.0 * z) / 96.0;
-    let g3 = (3.0 * z.powi(7) + 19.0 * z.powi(5) + 17.0 * z.powi(3) - 15.0 * z) / 384.0;
-    z + g1 / n + g2 / (n * n) + g3 / (n * n * n)
 }
 
 /// Frequencies and stability of `selections` (columns of the table) over the considered

@@ -344,3 +344,24 @@ pub fn pooled(folds: &[(Vec<usize>, Vec<f64>)]) -> Metrics {
     }
     Metrics::compute(&y, &p)
 }
+
+/// The corrected resampled t interval of Nadeau and Bengio (2003) for the mean of a metric over
+/// J cross-validation folds: mean ± t(0.975, J-1) sqrt((1/J + n_test/n_train) sd^2), where
+/// `test_over_train` is n_test/n_train of one fold (1/(k-1) for k-fold).
+///
+/// The plain t interval (1/J alone) treats folds as independent, which they are not: every two
+/// training sets share most rows, so it is too narrow; the second term widens it. `None` with
+/// fewer than two finite values.
+///
+/// # Limitations
+/// The correction is a heuristic (it takes the correlation between two folds' scores to be
+/// n_test/n), and the interval is not clipped to the metric's range.
+pub fn corrected_interval(s: &Summary, test_over_train: f64) -> Option<(f64, f64)> {
+    if s.n < 2 || !s.mean.is_finite() || !s.sd.is_finite() {
+        return None;
+    }
+    let j = s.n as f64;
+    let t = crate::special::t_quantile(0.975, j - 1.0);
+    let half = t * ((1.0 / j + test_over_train) * s.sd * s.sd).sqrt();
+    Some((s.mean - half, s.mean + half))
+}

@@ -27,6 +27,7 @@ pub mod report;
 pub mod rng;
 pub mod select;
 pub mod sha256;
+pub mod special;
 pub mod stability;
 
 pub use error::{Error, ErrorKind, Result};

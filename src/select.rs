@@ -240,7 +240,14 @@ impl Selection {
         let key = |v: f64| if v.is_nan() { f64::NEG_INFINITY } else { v };
         let mut order: Vec<usize> = (0..score.len()).collect();
         order.sort_by(|&a, &b| key(score[b]).total_cmp(&key(score[a])).then(a.cmp(&b)));
-        let keep = keep.min(score.len());
+        Selection::from_order(&order, score, keep)
+    }
+
+    /// The selection whose ranking is `order` (most important first, every feature once) with
+    /// `score[f]` as each feature's importance; the first `keep` are kept, the others marked as
+    /// eliminated in round 1. For greedy methods whose scores need not fall along the order.
+    pub fn from_order(order: &[usize], score: &[f64], keep: usize) -> Selection {
+        let keep = keep.min(order.len());
         let ranking = order
             .iter()
             .enumerate()

@@ -193,7 +193,8 @@ fn published_folds_extend_the_nested_folds() {
     let i = nested.over_repeats[0].1;
     let half = 12.706204736 * (acc[0] - acc[1]).abs() / 2.0_f64.sqrt() / 2.0_f64.sqrt();
     assert!((i.estimate - (acc[0] + acc[1]) / 2.0).abs() < 1e-15);
-    assert!((i.upper - i.estimate - half).abs() < 1e-12, "{i:?} {acc:?}");
+    // The t quantile is printed to 9 decimals above, so agreement is to about 1e-9.
+    assert!((i.upper - i.estimate - half).abs() < 1e-9, "{i:?} {acc:?}");
 }
 
 #[test]
@@ -218,18 +219,16 @@ fn t_quantiles_match_the_t_distribution() {
         s * h / 3.0
     }
     for df in [3usize, 5, 12, 30, 31, 45, 120] {
-        let q = assess::t975(df);
+        let q = glrfe::special::t_quantile(0.975, df as f64);
         let ratio = mass(df as f64, q / (1.0 + q)) / mass(df as f64, 1.0);
         assert!((ratio - 0.95).abs() < 2e-6, "df {df}: q {q}, mass ratio {ratio}");
     }
-    // Closed forms: df = 1 is Cauchy, q = tan(0.475 pi); df = 2 has q = 0.95 sqrt(2 / 0.0975).
-    assert!((assess::t975(1) - (0.475 * std::f64::consts::PI).tan()).abs() < 1e-8);
-    assert!((assess::t975(2) - 0.95 * (2.0f64 / (1.0 - 0.95 * 0.95)).sqrt()).abs() < 1e-8);
+    // (Closed forms for df = 1, 2 are checked beside the quantile function itself.)
 
     let i = assess::mean_interval(&[1.0, 2.0, 3.0, 4.0, 5.0]);
     // mean 3, sd sqrt(2.5), half width t(4) sqrt(2.5) / sqrt(5).
     let half = 2.776445105 * (2.5f64 / 5.0).sqrt();
-    assert!((i.estimate - 3.0).abs() < 1e-15 && (i.upper - 3.0 - half).abs() < 1e-12);
+    assert!((i.estimate - 3.0).abs() < 1e-15 && (i.upper - 3.0 - half).abs() < 1e-9);
 }
 
 #[test]

@@ -20,9 +20,9 @@ use std::time::Instant;
 
 use rayon::prelude::*;
 
-use super::special::t_quantile;
 use crate::data::Dataset;
 use crate::error::{Error, Result};
+use crate::eval::Summary;
 use crate::eval::{self, Fold, Metrics};
 use crate::pipeline::{self, PipelineConfig};
 use crate::select::{OnRound, Selector};
@@ -60,13 +60,10 @@ pub struct Interval {
 /// of test to training rows of one fold (1/(k-1) for k-fold). With fewer than two values the
 /// bounds are NaN.
 pub fn corrected_interval(values: &[f64], test_over_train: f64) -> Interval {
-    let s = eval::summarize(values);
-    if s.n < 2 {
-        return Interval { mean: s.mean, lower: f64::NAN, upper: f64::NAN, n: s.n };
-    }
-    let j = s.n as f64;
-    let half = t_quantile(0.975, j - 1.0) * ((1.0 / j + test_over_train) * s.sd * s.sd).sqrt();
-    Interval { mean: s.mean, lower: s.mean - half, upper: s.mean + half, n: s.n }
+    let s: Summary = eval::summarize(values);
+    let (lower, upper) =
+        eval::corrected_interval(&s, test_over_train).unwrap_or((f64::NAN, f64::NAN));
+    Interval { mean: s.mean, lower, upper, n: s.n }
 }
 
 /// One method's row of the comparison table.

@@ -18,7 +18,7 @@
 //! alone. Linear and distance-based methods standardise on those rows; none of them balances
 //! the classes except `permutation`, which trains the same balanced network as GL-RFE.
 //! Logistic regression, written out, lives in [`logistic`]; the special functions the
-//! statistics need in [`special`].
+//! statistics need in [`crate::special`].
 
 pub mod comparison;
 pub mod forest;
@@ -27,7 +27,6 @@ pub mod logistic;
 pub mod mrmr;
 pub mod permutation;
 pub mod rfe;
-pub mod special;
 pub mod univariate;
 
 use std::sync::Arc;
@@ -35,7 +34,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::matrix::Matrix;
 use crate::rng::Stream;
-use crate::select::{GlrfeConfig, Importance, OnRound, Ranked, Selection, Selector};
+use crate::select::{GlrfeConfig, Importance, OnRound, Selection, Selector};
 
 /// Every method name `select --method` and `compare --methods` accept, in table order.
 pub const METHODS: [&str; 10] = [
@@ -102,24 +101,6 @@ pub(crate) fn check_keep(keep: usize, x: &Matrix, y: &[usize]) -> Result<()> {
         return Err(Error::data("feature selection needs at least two rows"));
     }
     Ok(())
-}
-
-/// A selection whose ranking is the order `order` (most important first, every feature once)
-/// with `score[f]` as each feature's importance; the first `keep` are kept, the others marked
-/// as eliminated in round 1. For greedy methods whose scores need not fall along the order.
-pub(crate) fn ordered_selection(order: &[usize], score: &[f64], keep: usize) -> Selection {
-    let keep = keep.min(order.len());
-    let ranking = order
-        .iter()
-        .enumerate()
-        .map(|(i, &f)| Ranked {
-            feature: f,
-            rank: i + 1,
-            eliminated_in_round: if i < keep { None } else { Some(1) },
-            importance: score[f],
-        })
-        .collect();
-    Selection { kept: order[..keep].to_vec(), ranking, rounds: Vec::new() }
 }
 
 /// Pearson correlation of every pair of columns of `x` (d x d, row-major; 1 on the diagonal; 0

@@ -68,6 +68,6 @@ impl Selector for Mrmr {
             }
             order.push(j);
         }
-        Ok(super::ordered_selection(&order, &score, self.keep))
+        Ok(Selection::from_order(&order, &score, self.keep))
     }
 }

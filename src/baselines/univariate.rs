@@ -8,11 +8,11 @@
 
 use rayon::prelude::*;
 
-use super::special::{digamma, f_survival};
 use crate::error::Result;
 use crate::matrix::Matrix;
 use crate::rng::Stream;
 use crate::select::{OnRound, Selection, Selector};
+use crate::special::{digamma, f_survival};
 
 /// One-way ANOVA of each column of `x` across the classes in `y`: (F, p-value) per column, as
 /// scikit-learn's `f_classif`.

@@ -3,82 +3,14 @@
 
 use crate::eval::Summary;
 
-/// The two-sided 95% quantile of Student's t distribution with `df` degrees of freedom (the t
-/// with P(|T| <= t) = 0.95), or NaN for `df == 0`.
-///
-/// P(|T| <= t) has a closed form for integer df (Abramowitz & Stegun 26.7.3-4): with
-/// θ = atan(t / sqrt(df)), c = cos θ, s = sin θ,
-/// - odd df: (2/π) (θ + s (c + (2/3) c^3 + (2·4)/(3·5) c^5 + ... up to c^(df-2))), or 2θ/π for
-///   df = 1;
-/// - even df: s (1 + (1/2) c^2 + (1·3)/(2·4) c^4 + ... up to c^(df-2)).
-///
-/// It rises with t, so bisection on [0, 10^4] finds the quantile to well below 1e-9.
-pub fn t_quantile_95(df: usize) -> f64 {
-    if df == 0 {
-        return f64::NAN;
-    }
-    let cdf = |t: f64| -> f64 {
-        let nu = df as f64;
-        let theta = (t / nu.sqrt()).atan();
-        let (s, c) = theta.sin_cos();
-        if df % 2 == 1 {
-            let mut sum = 0.0;
-            if df > 1 {
-                let mut term = c;
-                sum = term;
-                let mut k = 3;
-                while k < df {
-                    term *= c * c * (k - 1) as f64 / k as f64;
-                    sum += term;
-                    k += 2;
-                }
-            }
-            2.0 / std::f64::consts::PI * (theta + s * sum)
-        } else {
-            let mut term = 1.0;
-            let mut sum = 1.0;
-            let mut k = 2;
-            while k < df {
-                term *= c * c * (k - 1) as f64 / k as f64;
-                sum += term;
-                k += 2;
-            }
-            s * sum
-        }
-    };
-    let (mut lo, mut hi) = (0.0, 1e4);
-    for _ in 0..200 {
-        let mid = 0.5 * (lo + hi);
-        if cdf(mid) < 0.95 {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-    }
-    0.5 * (lo + hi)
-}
-
-/// A 95% interval for the mean of a metric over the `folds` x `repeats` cross-validation folds,
-/// with Nadeau and Bengio's correction for the overlap of training sets:
-///
-/// mean ± t_(J-1) sqrt((1/J + n_test/n_train) sd^2), J = folds x repeats,
-/// n_test/n_train = 1/(folds - 1).
-///
-/// The plain t interval (1/J alone) treats folds as independent samples, which they are not:
-/// every two training sets share most rows, so it is too narrow. The correction widens it by the
-/// test-to-training size ratio. `None` when fewer than two finite fold values exist or
-/// `folds < 2`.
-///
-/// # Limitations
-/// The correction is a heuristic: it takes the correlation between two folds' scores to be
-/// n_test / n. Intervals are not clipped, so a metric bounded by [0, 1] can get an end outside.
+/// A 95% interval for the mean of a metric over the `folds` x `repeats` cross-validation folds:
+/// [`crate::eval::corrected_interval`] with n_test/n_train = 1/(folds - 1). `None` when fewer
+/// than two finite fold values exist or `folds < 2`.
 pub fn cv_interval(s: &Summary, folds: usize) -> Option<(f64, f64)> {
-    if s.n < 2 || folds < 2 || !s.mean.is_finite() || !s.sd.is_finite() {
+    if folds < 2 {
         return None;
     }
-    let j = s.n as f64;
-    let half = t_quantile_95(s.n - 1) * ((1.0 / j + 1.0 / (folds - 1) as f64) * s.sd * s.sd).sqrt();
-    Some((s.mean - half, s.mean + half))
+    crate::eval::corrected_interval(s, 1.0 / (folds - 1) as f64)
 }
 
 /// The ROC curve of scores `p` for labels `y` (0/1): (false positive rate, true positive rate)
@@ -139,21 +71,6 @@ pub fn mean_sd(values: &[f64]) -> (f64, f64) {
 mod tests {
     use super::*;
     use crate::eval::roc_auc;
-
-    #[test]
-    fn t_quantiles_match_closed_forms_and_tables() {
-        // df = 1: Cauchy, t = tan(0.475 π). df = 2: P(|T| <= t) = t / sqrt(2 + t^2), so
-        // t^2 = 2 q^2 / (1 - q^2) with q = 0.95.
-        assert!((t_quantile_95(1) - (0.475 * std::f64::consts::PI).tan()).abs() < 1e-9);
-        assert!((t_quantile_95(2) - (2.0 * 0.9025 / (1.0 - 0.9025f64)).sqrt()).abs() < 1e-9);
-        // Printed t tables, three decimals.
-        for (df, t) in [(4, 2.776), (9, 2.262), (24, 2.064), (120, 1.980)] {
-            assert!((t_quantile_95(df) - t).abs() < 5e-4, "df {df}: {}", t_quantile_95(df));
-        }
-        // Towards the normal quantile 1.959964 as df grows.
-        assert!((t_quantile_95(100_001) - 1.959964).abs() < 1e-4);
-        assert!(t_quantile_95(0).is_nan());
-    }
 
     #[test]
     fn cv_interval_is_the_corrected_t_interval() {

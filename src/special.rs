@@ -1,6 +1,7 @@
-//! Special functions the baselines need, written out: log-gamma, digamma, the regularised
-//! incomplete beta function, and from it the F distribution's survival function and Student's t
-//! quantile.
+//! Special functions the statistics need, written out: log-gamma, digamma, the regularised
+//! incomplete beta function, and from it the F distribution's survival function (ANOVA
+//! p-values) and Student's t quantile (every t interval of the crate: over folds, over repeats,
+//! in reports).
 //!
 //! Each is accurate to a few units in the last place over the arguments glrfe uses (degrees of
 //! freedom and neighbour counts from 1 to many thousands); the tests compare them with closed
@@ -225,6 +226,18 @@ mod tests {
             let want = (1.0 + 2.0 * f / d2).powf(-d2 / 2.0);
             assert!(close(f_survival(f, 2.0, d2), want, 1e-11), "{f} {d2}");
         }
+    }
+
+    #[test]
+    fn t_quantiles_match_closed_forms() {
+        // df = 1: Cauchy, t = tan(0.475 pi). df = 2: P(|T| <= t) = t / sqrt(2 + t^2), so
+        // t^2 = 2 q^2 / (1 - q^2) with q = 0.95.
+        assert!((t_quantile(0.975, 1.0) - (0.475 * std::f64::consts::PI).tan()).abs() < 1e-9);
+        let t2 = (2.0 * 0.9025 / (1.0 - 0.9025f64)).sqrt();
+        assert!((t_quantile(0.975, 2.0) - t2).abs() < 1e-9);
+        // Towards the normal quantile 1.959964 as df grows.
+        assert!((t_quantile(0.975, 100_001.0) - 1.959964).abs() < 1e-4);
+        assert!(t_quantile(0.975, 0.0).is_nan());
     }
 
     #[test]
