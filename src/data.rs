@@ -676,6 +676,19 @@ impl<R: BufRead> CsvReader<R> {
     }
 }
 
+/// A small comma-separated file read whole: its header names and every row's fields (trimmed)
+/// with the row's 1-based line, each row checked to have as many fields as the header. For the
+/// tool's own outputs read back (e.g. a ranking), through the same reader as feature tables.
+pub fn read_records(path: &Path) -> Result<(Vec<String>, Vec<(u64, Vec<String>)>)> {
+    let file = std::io::BufReader::new(open_file(path)?);
+    let mut r = CsvReader::new(file, path, Some(b','))?;
+    let mut rows = Vec::new();
+    while let Some(line) = r.next_data_row()? {
+        rows.push((line, (0..r.len()).map(|j| r.field(j).trim().to_string()).collect()));
+    }
+    Ok((r.header.names.clone(), rows))
+}
+
 fn is_blank(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)
 }

@@ -233,3 +233,18 @@ fn train_then_explain_gives_raw_input_gradients() {
         }
     }
 }
+
+#[test]
+fn a_ranking_that_is_not_one_is_refused_with_its_line() {
+    let dir = scratch("bad-ranking");
+    let ranking = dir.join("ranking.csv");
+    fs::write(&ranking, "feature,score\noriginal_glcm_Id,1\n").unwrap();
+    let o = glrfe(&["evaluate", TABLE, "--label", "stage", "--use", ranking.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(err.contains("ranking.csv:1:") && err.contains("not a ranking"), "{err}");
+    fs::write(&ranking, "rank,feature,eliminated_in_round,importance\n1,a,,0.5\n2,b\n").unwrap();
+    let o = glrfe(&["evaluate", TABLE, "--label", "stage", "--use", ranking.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("ranking.csv:3:"), "{}", stderr(&o));
+}

@@ -56,30 +56,18 @@ pub fn chosen_features(ctx: &Context, data: &Dataset, args: &Parsed) -> Result<V
 /// The kept features of a ranking CSV written by `select`: rows with an empty
 /// `eliminated_in_round`, in rank order.
 fn kept_from_ranking(path: &Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::input(format!("cannot read the ranking: {e}")).in_file(path))?;
-    let mut lines = text.lines();
-    if lines.next().map(str::trim) != Some("rank,feature,eliminated_in_round,importance") {
-        return Err(Error::input(
-            "not a ranking written by 'glrfe select' (header rank,feature,eliminated_in_round,importance)",
-        )
+    const HEADER: [&str; 4] = ["rank", "feature", "eliminated_in_round", "importance"];
+    let (header, rows) = glrfe::data::read_records(path)?;
+    if header != HEADER {
+        return Err(Error::input(format!(
+            "not a ranking written by 'glrfe select' (header {})",
+            HEADER.join(",")
+        ))
         .in_file(path)
         .at_line(1));
     }
-    let mut rdr = csv::ReaderBuilder::new().has_headers(true).from_reader(text.as_bytes());
-    let mut kept = Vec::new();
-    for (i, rec) in rdr.records().enumerate() {
-        let rec =
-            rec.map_err(|e| Error::input(format!("{e}")).in_file(path).at_line(i as u64 + 2))?;
-        if rec.len() != 4 {
-            return Err(Error::input(format!("expected 4 fields, found {}", rec.len()))
-                .in_file(path)
-                .at_line(i as u64 + 2));
-        }
-        if rec[2].trim().is_empty() {
-            kept.push(rec[1].to_string());
-        }
-    }
+    let kept: Vec<String> =
+        rows.into_iter().filter(|(_, r)| r[2].is_empty()).map(|(_, r)| r[1].clone()).collect();
     if kept.is_empty() {
         return Err(Error::input("the ranking marks no feature as kept").in_file(path));
     }
