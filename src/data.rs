@@ -676,10 +676,13 @@ impl<R: BufRead> CsvReader<R> {
     }
 }
 
+/// One row of [`read_records`]: its 1-based line and its fields.
+pub type Record = (u64, Vec<String>);
+
 /// A small comma-separated file read whole: its header names and every row's fields (trimmed)
 /// with the row's 1-based line, each row checked to have as many fields as the header. For the
 /// tool's own outputs read back (e.g. a ranking), through the same reader as feature tables.
-pub fn read_records(path: &Path) -> Result<(Vec<String>, Vec<(u64, Vec<String>)>)> {
+pub fn read_records(path: &Path) -> Result<(Vec<String>, Vec<Record>)> {
     let file = std::io::BufReader::new(open_file(path)?);
     let mut r = CsvReader::new(file, path, Some(b','))?;
     let mut rows = Vec::new();
