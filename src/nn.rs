@@ -1577,9 +1577,26 @@ pub fn train_from(
             x.cols()
         )));
     }
+    train_on(Kernel::active(), start, x, y, row_weight, cfg, rng)
+}
+
+/// [`train_from`] after validation, on `kernel`.
+fn train_on(
+    kernel: Kernel,
+    start: &Mlp,
+    x: &Matrix,
+    y: &[usize],
+    row_weight: Option<&[f64]>,
+    cfg: &TrainConfig,
+    rng: &mut Stream,
+) -> Result<(Mlp, TrainReport)> {
     match cfg.precision {
-        Precision::F32 => train_net(Net::<f32>::from_mlp(start), x, y, row_weight, cfg, rng),
-        Precision::F64 => train_net(Net::<f64>::from_mlp(start), x, y, row_weight, cfg, rng),
+        Precision::F32 => {
+            train_net(Net::<f32>::with_kernel(start, kernel), x, y, row_weight, cfg, rng)
+        }
+        Precision::F64 => {
+            train_net(Net::<f64>::with_kernel(start, kernel), x, y, row_weight, cfg, rng)
+        }
     }
 }
 
@@ -1772,6 +1789,103 @@ pub mod bench {
                 Inner::F64(s) => s.run(),
             }
         }
+    }
+
+    /// `A B` (`transpose_a`: `A^T B`) computed in `precision` on `kernel` by the product every
+    /// layer uses, returned row-major in `f64`. `a` is `m x k` (`k x m` when transposed), `b`
+    /// is `k x n`.
+    ///
+    /// # Panics
+    /// If the shapes do not chain or this processor cannot run `kernel`.
+    pub fn product(
+        kernel: Kernel,
+        precision: Precision,
+        a: &Matrix,
+        transpose_a: bool,
+        b: &Matrix,
+    ) -> Vec<f64> {
+        fn run<T: Real>(kernel: Kernel, a: &Matrix, transpose_a: bool, b: &Matrix) -> Vec<f64> {
+            assert!(kernel.is_available(), "the {} kernel needs a CPU with it", kernel.name());
+            let (m, k) = if transpose_a { (a.cols(), a.rows()) } else { (a.rows(), a.cols()) };
+            assert_eq!(b.rows(), k, "A and B do not chain");
+            let n = b.cols();
+            let at: Vec<T> = a.as_slice().iter().map(|&v| T::from_f64(v)).collect();
+            let bt: Vec<T> = b.as_slice().iter().map(|&v| T::from_f64(v)).collect();
+            let (row, col) = if transpose_a { (1, a.cols()) } else { (a.cols(), 1) };
+            let mut c = vec![T::ZERO; m * n];
+            let a = Strided { data: &at, row, col };
+            gemm(kernel, &mut c, a, &bt, Shape { m, n, k }, Epilogue::Plain);
+            c.iter().map(|v| v.to_f64()).collect()
+        }
+        match precision {
+            Precision::F32 => run::<f32>(kernel, a, transpose_a, b),
+            Precision::F64 => run::<f64>(kernel, a, transpose_a, b),
+        }
+    }
+
+    /// [`Mlp::gradients`] computed in `precision` on `kernel`, with the logits of the same
+    /// forward pass (`n x K`).
+    ///
+    /// # Panics
+    /// As [`Mlp::gradients`], and if this processor cannot run `kernel`.
+    pub fn gradients(
+        kernel: Kernel,
+        precision: Precision,
+        mlp: &Mlp,
+        x: &Matrix,
+        y: &[usize],
+        row_weight: Option<&[f64]>,
+    ) -> (Gradients, Vec<f64>) {
+        fn run<T: Real>(
+            net: Net<T>,
+            x: &Matrix,
+            y: &[usize],
+            row_weight: Option<&[f64]>,
+        ) -> (Gradients, Vec<f64>) {
+            let n = y.len();
+            let xs: Vec<T> = x.as_slice().iter().map(|&v| T::from_f64(v)).collect();
+            let mut ws = Workspace::new(&net, n);
+            let loss = net.forward_loss(&mut ws, &xs, y, row_weight);
+            let scale = 1.0 / weight_total(row_weight, n);
+            let want = Want { params: true, input: true };
+            net.backward(&mut ws, &xs, y, row_weight, scale, want);
+            let layers = net
+                .layers
+                .iter()
+                .enumerate()
+                .map(|(l, layer)| dense_grad(&ws.dwt[l], &ws.db[l], layer.inputs, layer.outputs))
+                .collect();
+            let dx = ws.dx[..n * net.inputs()].iter().map(|v| v.to_f64()).collect();
+            let k = net.outputs();
+            let logits = ws.act[net.layers.len() - 1][..n * k].iter().map(|v| v.to_f64());
+            let input = Matrix::from_row_major(n, net.inputs(), dx);
+            (Gradients { loss, layers, input }, logits.collect())
+        }
+        mlp.check_batch(x, y, row_weight);
+        match precision {
+            Precision::F32 => run(Net::<f32>::with_kernel(mlp, kernel), x, y, row_weight),
+            Precision::F64 => run(Net::<f64>::with_kernel(mlp, kernel), x, y, row_weight),
+        }
+    }
+
+    /// [`train`] on `kernel` instead of [`Kernel::active`].
+    ///
+    /// # Errors
+    /// As [`train`].
+    ///
+    /// # Panics
+    /// If this processor cannot run `kernel`.
+    pub fn train_on(
+        kernel: Kernel,
+        x: &Matrix,
+        y: &[usize],
+        row_weight: Option<&[f64]>,
+        cfg: &TrainConfig,
+        rng: &mut Stream,
+    ) -> Result<(Mlp, TrainReport)> {
+        validate(x, y, row_weight, cfg)?;
+        let start = Mlp::he_init(x.cols(), &cfg.hidden, 2, rng);
+        super::train_on(kernel, &start, x, y, row_weight, cfg, rng)
     }
 
     /// Floating-point operations (two per multiply-add) of the products of one training of
