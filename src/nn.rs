@@ -398,6 +398,10 @@ pub fn exp(x: f64) -> f64 {
     if x.is_nan() {
         return x;
     }
+    if x == 0.0 {
+        // What the series gives too, without it: the softmax's row maximum lands here.
+        return 1.0;
+    }
     if x > 709.782_712_893_384 {
         return f64::INFINITY;
     }
