@@ -3,7 +3,8 @@
 //! 1. the full default GL-RFE run (106 -> 15 features, step 1, SMOTE, network 64,32, 100 epochs,
 //!    batch 32) on the bundled synthetic table, against PyTorch's 97 s (goal 1/30, aim 1/50);
 //! 2. the dense products of one training step (batch 32, widths 106/64/32/2) against the
-//!    measured peak of one core with the baseline instruction set (goal >= 30%);
+//!    measured multiply + add peak of one core with each available kernel's instruction set
+//!    (goal >= 30%);
 //! 3. 5-fold cross-validation on 2 threads against 1 (goal >= 1.8x, byte-identical);
 //! 4. a generated 5,000 x 2,000 table, `--step 0.1`, down to 15 (goal <= 2 min, < 1 GiB), and
 //!    time and peak memory as rows and features grow, each size in its own child process.
@@ -11,7 +12,10 @@
 //! FLOP are those the products perform: per row and epoch, 2 for the forward pass and 2 for
 //! the weight gradient per weight, and 2 per weight for the input gradient of every layer but
 //! the first (training does not need it). Wall times are the minimum of a few runs; the load
-//! average is printed with them because the machine may be shared.
+//! average is printed with them because the machine may be shared. Target 1 runs the full run
+//! on the baseline kernel too, in a child process (the kernel is chosen once per process), and
+//! checks that it keeps the same features. `cargo bench --bench glrfe -- 1 2` runs only the
+//! targets named.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -17,11 +17,12 @@
 //! all three products of a layer (forward, weight gradient, input gradient) are one kernel,
 //! [`gemm`]: `C = A B` with `B`'s rows contiguous, register-blocked, each output element one
 //! chain of multiply-then-add in increasing `k`. That order is fixed by the source and the same
-//! for every vector width, there is no fused multiply-add (baseline x86-64 has none, and Rust
-//! never contracts), and no run-time CPU feature detection, so a given build gives the same bits
-//! on any x86-64 machine. `exp` and `ln` in the softmax are written out here too ([`exp`],
-//! [`ln`]) rather than taken from the platform's libm, whose glibc version picks an FMA or a
-//! non-FMA variant at run time.
+//! for every vector width, and there is no fused multiply-add (`fma` is never enabled, and Rust
+//! never contracts), so the AVX2 copy of the kernel and of Adam that runs where the processor
+//! has AVX2 (see [`Kernel`]) gives the same bits as the baseline SSE2 copy: a given build gives
+//! the same bits on any x86-64 machine. `exp` and `ln` in the softmax are written out here too
+//! ([`exp`], [`ln`]) rather than taken from the platform's libm, whose glibc version picks an
+//! FMA or a non-FMA variant at run time.
 //!
 //! Products of half a million multiply-adds or more (a wide table's first layer) are split by
 //! rows between two threads, and so are Adam updates of large layers; both write disjoint
@@ -620,7 +621,8 @@ fn panel<T: Real, const MR: usize, const W: usize>(
     }
 }
 
-/// Rows `i0..i0 + R`, columns `j0..j0 + W` of [`gemm_tiles`]'s `C`, accumulated in `R x W` registers.
+/// Rows `i0..i0 + R`, columns `j0..j0 + W` of [`gemm_tiles`]'s `C`, accumulated in `R x W`
+/// registers.
 #[inline(always)]
 fn tile<T: Real, const R: usize, const W: usize>(
     c: &mut [T],
@@ -640,8 +642,8 @@ fn tile<T: Real, const R: usize, const W: usize>(
 
     debug_assert!(i0 + R <= shape.m && j0 + W <= n);
     for kk in 0..shape.k {
-        // SAFETY: `gemm_tiles` checked `b.len() >= k n` and `a.data.len() > (m - 1) row + (k - 1) col`,
-        // and here `kk < k`, `j0 + W <= n`, `i0 + R <= m`. Unchecked reads keep the bounds
+        // SAFETY: `gemm_tiles` checked `b.len() >= k n` and
+        // `a.data.len() > (m - 1) row + (k - 1) col`, and here `kk < k`, `j0 + W <= n`, `i0 + R <= m`. Unchecked reads keep the bounds
         // checks (a third of the instructions) out of the innermost loop.
         let brow: &[T; W] = unsafe { &*b.as_ptr().add(kk * n + j0).cast::<[T; W]>() };
         for (r, acc_r) in acc.iter_mut().enumerate() {
