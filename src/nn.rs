@@ -643,8 +643,9 @@ fn tile<T: Real, const R: usize, const W: usize>(
     debug_assert!(i0 + R <= shape.m && j0 + W <= n);
     for kk in 0..shape.k {
         // SAFETY: `gemm_tiles` checked `b.len() >= k n` and
-        // `a.data.len() > (m - 1) row + (k - 1) col`, and here `kk < k`, `j0 + W <= n`, `i0 + R <= m`. Unchecked reads keep the bounds
-        // checks (a third of the instructions) out of the innermost loop.
+        // `a.data.len() > (m - 1) row + (k - 1) col`, and here `kk < k`, `j0 + W <= n`,
+        // `i0 + R <= m`. Unchecked reads keep the bounds checks (a third of the instructions)
+        // out of the innermost loop.
         let brow: &[T; W] = unsafe { &*b.as_ptr().add(kk * n + j0).cast::<[T; W]>() };
         for (r, acc_r) in acc.iter_mut().enumerate() {
             let ar = unsafe { *a.data.get_unchecked((i0 + r) * a.row + kk * a.col) };
