@@ -3,7 +3,8 @@
 //! 1. the full default GL-RFE run (106 -> 15 features, step 1, SMOTE, network 64,32, 100 epochs,
 //!    batch 32) on the bundled synthetic table, against PyTorch's 97 s (goal 1/30, aim 1/50);
 //! 2. the dense products of one training step (batch 32, widths 106/64/32/2) against the
-//!    measured peak of one core with the baseline instruction set (goal >= 30%);
+//!    measured multiply + add peak of one core with each available kernel's instruction set
+//!    (goal >= 30%);
 //! 3. 5-fold cross-validation on 2 threads against 1 (goal >= 1.8x, byte-identical);
 //! 4. a generated 5,000 x 2,000 table, `--step 0.1`, down to 15 (goal <= 2 min, < 1 GiB), and
 //!    time and peak memory as rows and features grow, each size in its own child process.
@@ -11,7 +12,10 @@
 //! FLOP are those the products perform: per row and epoch, 2 for the forward pass and 2 for
 //! the weight gradient per weight, and 2 per weight for the input gradient of every layer but
 //! the first (training does not need it). Wall times are the minimum of a few runs; the load
-//! average is printed with them because the machine may be shared.
+//! average is printed with them because the machine may be shared. Target 1 runs the full run
+//! on the baseline kernel too, in a child process (the kernel is chosen once per process), and
+//! checks that it keeps the same features. `cargo bench --bench glrfe -- 1 2` runs only the
+//! targets named.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -20,7 +24,7 @@ use std::time::Instant;
 use glrfe::data::{self, Dataset, LoadOptions};
 use glrfe::matrix::Matrix;
 use glrfe::nn::bench::{StepKernels, train_flop};
-use glrfe::nn::{self, Mlp, Precision, TrainConfig};
+use glrfe::nn::{self, Kernel, Mlp, Precision, TrainConfig};
 use glrfe::pipeline::{self, PipelineConfig};
 use glrfe::rng::Stream;
 use glrfe::select::{self, Balance, GlrfeConfig, Selection, Step};
@@ -37,52 +41,79 @@ fn main() {
         return;
     }
 
+    if let Some(i) = args.iter().position(|a| a == "glrfe-child") {
+        glrfe_child(&args[i + 1], args[i + 2].parse().unwrap());
+        return;
+    }
+    // `cargo bench --bench glrfe -- 2` (or `1`, `3`, `4`, several) runs those targets only.
+    let only: Vec<&str> =
+        args[1..].iter().map(String::as_str).filter(|a| ["1", "2", "3", "4"].contains(a)).collect();
+    let run = |t: &str| only.is_empty() || only.contains(&t);
+
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let synthetic = load(&root.join("fixtures/synthetic/radiomics_synthetic.csv"), "stage");
-    println!("machine: {}, {} threads; load average {}", cpu_model(), threads(), loadavg());
-
-    let peak = measured_peak();
     println!(
-        "peak of one core, baseline x86-64 (SSE2, separate multiply and add), measured: \
-         f64 {:.1} GFLOP/s, f32 {:.1} GFLOP/s",
-        peak.0, peak.1
+        "machine: {}, {} threads; kernel {} (GLRFE_KERNEL); load average {}",
+        cpu_model(),
+        threads(),
+        Kernel::active().name(),
+        loadavg()
     );
 
-    target_kernels(&synthetic, peak);
-    target_glrfe(&synthetic, root);
-    target_cross_validation(&synthetic);
-    target_wide();
+    if run("2") {
+        target_kernels(&synthetic);
+    }
+    if run("1") {
+        target_glrfe(&synthetic, root);
+    }
+    if run("3") {
+        target_cross_validation(&synthetic);
+    }
+    if run("4") {
+        target_wide();
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
 // Target 2: the products of a training step
 
-fn target_kernels(data: &Dataset, peak: (f64, f64)) {
+fn target_kernels(data: &Dataset) {
     println!("\n[2] dense products of one training step, batch 32, widths 106/64/32/2");
     let mut rng = Stream::derive(1, "bench", &[]);
     let mlp = Mlp::he_init(data.d(), &[64, 32], 2, &mut rng);
     let rows: Vec<usize> = (0..32).collect();
     let x = data.x.select_rows(&rows);
     let y: Vec<usize> = rows.iter().map(|&i| data.y[i]).collect();
-    for (precision, peak) in [(Precision::F64, peak.0), (Precision::F32, peak.1)] {
-        let mut k = StepKernels::new(&mlp, &x, &y, precision);
-        let steps = 20_000;
-        let secs = min_time(3, || {
-            let mut s = 0.0;
-            for _ in 0..steps {
-                s += k.run();
-            }
-            std::hint::black_box(s);
-        }) / steps as f64;
-        let gflops = k.flop() / secs / 1e9;
+    for kernel in Kernel::ALL.into_iter().filter(|k| k.is_available()) {
+        let peak = measured_peak(kernel);
         println!(
-            "    {}: {:>6.2} us a step, {:>5.1} GFLOP/s = {:>3.0}% of the measured peak \
-             (goal >= 30%)",
-            precision.name(),
-            secs * 1e6,
-            gflops,
-            100.0 * gflops / peak
+            "    peak of one core, {} kernel (separate multiply and add), measured: f64 {:.1} \
+             GFLOP/s, f32 {:.1} GFLOP/s",
+            kernel.name(),
+            peak.0,
+            peak.1
         );
+        for (precision, peak) in [(Precision::F64, peak.0), (Precision::F32, peak.1)] {
+            let mut k = StepKernels::with_kernel(&mlp, &x, &y, precision, kernel);
+            let steps = 20_000;
+            let secs = min_time(3, || {
+                let mut s = 0.0;
+                for _ in 0..steps {
+                    s += k.run();
+                }
+                std::hint::black_box(s);
+            }) / steps as f64;
+            let gflops = k.flop() / secs / 1e9;
+            println!(
+                "    {} {}: {:>6.2} us a step, {:>5.1} GFLOP/s = {:>3.0}% of the measured peak \
+                 (goal >= 30%)",
+                kernel.name(),
+                precision.name(),
+                secs * 1e6,
+                gflops,
+                100.0 * gflops / peak
+            );
+        }
     }
 }
 
@@ -152,6 +183,23 @@ fn target_glrfe(data: &Dataset, root: &Path) {
             loadavg()
         );
     }
+    // The baseline kernel in a child process (the kernel is chosen once per process).
+    if Kernel::active() != Kernel::Baseline {
+        for (i, precision) in [Precision::F64, Precision::F32].into_iter().enumerate() {
+            let (secs, base_kept) = run_glrfe_child(precision, Kernel::Baseline);
+            println!(
+                "    full run, {}, 2 threads, baseline kernel: {:>6.2} s = 1/{:.0} of PyTorch's \
+                 {PYTORCH_SECONDS} s, {:.1} GFLOP/s; kept set identical to {}'s: {}",
+                precision.name(),
+                secs,
+                PYTORCH_SECONDS / secs,
+                run_flop / secs / 1e9,
+                Kernel::active().name(),
+                if base_kept == kept[i] { "yes" } else { "NO" }
+            );
+            assert_eq!(base_kept, kept[i], "results must not depend on the kernel");
+        }
+    }
     assert_eq!(kept[0], kept[2], "f64 results must not depend on the thread count");
     assert_eq!(kept[1], kept[3], "f32 results must not depend on the thread count");
     println!(
@@ -174,6 +222,34 @@ fn target_glrfe(data: &Dataset, root: &Path) {
             warm_vs_cold(name, table, warm_epochs);
         }
     }
+}
+
+/// The full default run in a child process on `kernel`, 2 threads: (seconds, kept features).
+fn run_glrfe_child(precision: Precision, kernel: Kernel) -> (f64, Vec<usize>) {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["glrfe-child", precision.name(), "2"])
+        .env("GLRFE_KERNEL", kernel.name())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "glrfe child failed: {text}");
+    let mut f = text.split_whitespace();
+    let secs = f.next().unwrap().parse().unwrap();
+    (secs, f.map(|v| v.parse().unwrap()).collect())
+}
+
+/// The full default run, the shorter of two; prints "seconds kept-feature...".
+fn glrfe_child(precision: &str, threads: usize) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let data = load(&root.join("fixtures/synthetic/radiomics_synthetic.csv"), "stage");
+    let precision = if precision == "f32" { Precision::F32 } else { Precision::F64 };
+    let cfg = with_precision(&GlrfeConfig::default(), precision);
+    let mut sel = None;
+    let secs = in_pool(threads, || {
+        min_time(2, || sel = Some(select::glrfe(&data.x, &data.y, &cfg, 1, &[], None).unwrap()))
+    });
+    let kept: Vec<String> = sel.unwrap().kept.iter().map(|k| k.to_string()).collect();
+    println!("{secs} {}", kept.join(" "));
 }
 
 /// Time and kept-set agreement of warm against cold starts over seeds 1..=3.
@@ -369,30 +445,61 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
-/// The peak multiply and add throughput of one core with baseline x86-64 vectors, in GFLOP/s
-/// (f64, f32): independent chains of multiplies and of adds, as many as SSE2's 16 registers
-/// hold, so that neither latency nor loads limit them.
-fn measured_peak() -> (f64, f64) {
-    fn run<T, const L: usize>(one: T, factor: T, step: T) -> f64
+/// The peak multiply and add throughput of one core with `kernel`'s vectors, in GFLOP/s (f64,
+/// f32): independent chains of multiplies and of adds, 14 of them (16 vector registers less
+/// two operands), so that neither latency nor loads limit them.
+fn measured_peak(kernel: Kernel) -> (f64, f64) {
+    type Chains<T, const L: usize> = ([[T; L]; 7], [[T; L]; 7]);
+    #[inline(always)]
+    fn chains<T, const L: usize>(iters: usize, one: T, f: T, d: T) -> Chains<T, L>
+    where
+        T: Copy + std::ops::Mul<Output = T> + std::ops::Add<Output = T>,
+    {
+        let mut p = [[one; L]; 7];
+        let mut s = [[one; L]; 7];
+        for _ in 0..iters {
+            for (pv, sv) in p.iter_mut().zip(s.iter_mut()) {
+                for (a, b) in pv.iter_mut().zip(sv.iter_mut()) {
+                    *a = *a * f;
+                    *b = *b + d;
+                }
+            }
+        }
+        (p, s)
+    }
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn chains_avx2<T, const L: usize>(iters: usize, one: T, f: T, d: T) -> Chains<T, L>
+    where
+        T: Copy + std::ops::Mul<Output = T> + std::ops::Add<Output = T>,
+    {
+        chains(iters, one, f, d)
+    }
+    fn run<T, const L: usize>(kernel: Kernel, one: T, factor: T, step: T) -> f64
     where
         T: Copy + std::ops::Mul<Output = T> + std::ops::Add<Output = T>,
     {
         let iters = 20_000_000usize;
         let secs = min_time(5, || {
-            let mut p = [[one; L]; 7];
-            let mut s = [[one; L]; 7];
             let (f, d) = (std::hint::black_box(factor), std::hint::black_box(step));
-            for _ in 0..iters {
-                for (pv, sv) in p.iter_mut().zip(s.iter_mut()) {
-                    for (a, b) in pv.iter_mut().zip(sv.iter_mut()) {
-                        *a = *a * f;
-                        *b = *b + d;
-                    }
-                }
-            }
-            std::hint::black_box((p, s));
+            let out: Chains<T, L> = match kernel {
+                Kernel::Baseline => chains(iters, one, f, d),
+                // SAFETY: only called for available kernels.
+                #[cfg(target_arch = "x86_64")]
+                Kernel::Avx2 => unsafe { chains_avx2(iters, one, f, d) },
+                #[allow(unreachable_patterns)]
+                _ => unreachable!("no such kernel on this architecture"),
+            };
+            std::hint::black_box(out);
         });
         (iters * 7 * 2 * L) as f64 / secs / 1e9
     }
-    (run::<f64, 2>(1.0, 1.0 + 1e-12, 1e-12), run::<f32, 4>(1.0, 1.0, 1e-7))
+    match kernel {
+        Kernel::Baseline => {
+            (run::<f64, 2>(kernel, 1.0, 1.0 + 1e-12, 1e-12), run::<f32, 4>(kernel, 1.0, 1.0, 1e-7))
+        }
+        _ => {
+            (run::<f64, 4>(kernel, 1.0, 1.0 + 1e-12, 1e-12), run::<f32, 8>(kernel, 1.0, 1.0, 1e-7))
+        }
+    }
 }

@@ -17,11 +17,12 @@
 //! all three products of a layer (forward, weight gradient, input gradient) are one kernel,
 //! [`gemm`]: `C = A B` with `B`'s rows contiguous, register-blocked, each output element one
 //! chain of multiply-then-add in increasing `k`. That order is fixed by the source and the same
-//! for every vector width, there is no fused multiply-add (baseline x86-64 has none, and Rust
-//! never contracts), and no run-time CPU feature detection, so a given build gives the same bits
-//! on any x86-64 machine. `exp` and `ln` in the softmax are written out here too ([`exp`],
-//! [`ln`]) rather than taken from the platform's libm, whose glibc version picks an FMA or a
-//! non-FMA variant at run time.
+//! for every vector width, and there is no fused multiply-add (`fma` is never enabled, and Rust
+//! never contracts), so the AVX2 copy of the kernel and of Adam that runs where the processor
+//! has AVX2 (see [`Kernel`]) gives the same bits as the baseline SSE2 copy: a given build gives
+//! the same bits on any x86-64 machine. `exp` and `ln` in the softmax are written out here too
+//! ([`exp`], [`ln`]) rather than taken from the platform's libm, whose glibc version picks an
+//! FMA or a non-FMA variant at run time.
 //!
 //! Products of half a million multiply-adds or more (a wide table's first layer) are split by
 //! rows between two threads, and so are Adam updates of large layers; both write disjoint
@@ -137,8 +138,9 @@ trait Real:
     fn to_f64(self) -> f64;
     fn sqrt(self) -> Self;
     fn is_finite(self) -> bool;
-    /// [`gemm`] with this type's register tile.
-    fn gemm(
+    /// [`gemm_tiles`] with the register tile of this type and `kernel`'s registers.
+    fn gemm_tiles(
+        kernel: Kernel,
         c: &mut [Self],
         a: Strided<'_, Self>,
         b: &[Self],
@@ -161,10 +163,25 @@ impl Real for f64 {
     fn is_finite(self) -> bool {
         f64::is_finite(self)
     }
-    fn gemm(c: &mut [f64], a: Strided<'_, f64>, b: &[f64], shape: Shape, epi: Epilogue<'_, f64>) {
-        // 2 rows x 8 columns: 8 accumulators of two lanes in SSE2's 16 registers, with room for
-        // the 4 loads of a row of B and the broadcast of A.
-        gemm::<f64, 2, 8>(c, a, b, shape, epi)
+    fn gemm_tiles(
+        kernel: Kernel,
+        c: &mut [f64],
+        a: Strided<'_, f64>,
+        b: &[f64],
+        shape: Shape,
+        epi: Epilogue<'_, f64>,
+    ) {
+        match kernel {
+            // 2 rows x 8 columns: 8 accumulators of two lanes in SSE2's 16 registers, with room
+            // for the 4 loads of a row of B and the broadcast of A.
+            Kernel::Baseline => gemm_tiles::<f64, 2, 8>(c, a, b, shape, epi),
+            // 4 rows x 8 columns: 8 accumulators of four lanes in AVX2's 16 registers.
+            // SAFETY: `Kernel::Avx2` is only ever chosen where the CPU has AVX2.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => unsafe { avx2::gemm_tiles::<f64, 4, 8>(c, a, b, shape, epi) },
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Avx2 => unreachable!("AVX2 is never available off x86-64"),
+        }
     }
 }
 
@@ -182,9 +199,160 @@ impl Real for f32 {
     fn is_finite(self) -> bool {
         f32::is_finite(self)
     }
-    fn gemm(c: &mut [f32], a: Strided<'_, f32>, b: &[f32], shape: Shape, epi: Epilogue<'_, f32>) {
-        // 2 rows x 16 columns: 8 accumulators of four lanes.
-        gemm::<f32, 2, 16>(c, a, b, shape, epi)
+    fn gemm_tiles(
+        kernel: Kernel,
+        c: &mut [f32],
+        a: Strided<'_, f32>,
+        b: &[f32],
+        shape: Shape,
+        epi: Epilogue<'_, f32>,
+    ) {
+        match kernel {
+            // 2 rows x 16 columns: 8 accumulators of four lanes.
+            Kernel::Baseline => gemm_tiles::<f32, 2, 16>(c, a, b, shape, epi),
+            // 2 rows x 32 columns: 8 accumulators of eight lanes (measured fastest of 2, 3 and
+            // 4 rows x 16 columns and 2 x 32; at 4 x 16 the compiler shuffles lanes).
+            // SAFETY: `Kernel::Avx2` is only ever chosen where the CPU has AVX2.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => unsafe { avx2::gemm_tiles::<f32, 2, 32>(c, a, b, shape, epi) },
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Avx2 => unreachable!("AVX2 is never available off x86-64"),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Kernels: one source, compiled for more than one instruction set
+
+/// Which compiled copy of the hot loops (the products and Adam's update) runs.
+///
+/// Every kernel is the same Rust source ([`gemm_tiles`] and `adam_step`, both
+/// `#[inline(always)]`), compiled once for the build's baseline and once more inside a
+/// `#[target_feature(enable = "avx2")]` wrapper; which copy runs is decided at run time. They
+/// give the same bits because the source fixes every operation and its order: each output of a
+/// product is one chain of multiply-then-add in increasing `k`, each Adam update a fixed
+/// sequence of multiplies, adds, a square root and a division, and Rust never reassociates
+/// floating-point arithmetic nor contracts a multiply and an add into a fused multiply-add
+/// (and `fma` is not enabled: it is a separate target feature that `avx2` does not imply). A
+/// wider vector only performs more of the same correctly rounded IEEE operations at once, one
+/// element a lane. The tile shapes differ between kernels, which by the same argument changes
+/// no bit; `tests/kernels.rs` checks products, gradients and trained weights bit for bit.
+///
+/// The choice is made once per process by [`Kernel::active`], from the environment variable
+/// `GLRFE_KERNEL` (see [`Kernel::from_setting`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kernel {
+    /// The build's baseline instruction set (SSE2 on x86-64): runs everywhere.
+    Baseline,
+    /// The same loops with 256-bit AVX2 vectors, on x86-64 processors that have AVX2.
+    Avx2,
+}
+
+impl Kernel {
+    /// Every kernel, the baseline first.
+    pub const ALL: [Kernel; 2] = [Kernel::Baseline, Kernel::Avx2];
+
+    /// The name `GLRFE_KERNEL` takes: `baseline` or `avx2`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kernel::Baseline => "baseline",
+            Kernel::Avx2 => "avx2",
+        }
+    }
+
+    /// Whether this processor can run the kernel.
+    pub fn is_available(self) -> bool {
+        match self {
+            Kernel::Baseline => true,
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(not(target_arch = "x86_64"))]
+            Kernel::Avx2 => false,
+        }
+    }
+
+    /// The fastest kernel this processor can run.
+    pub fn best() -> Kernel {
+        if Kernel::Avx2.is_available() { Kernel::Avx2 } else { Kernel::Baseline }
+    }
+
+    /// The kernel for a value of `GLRFE_KERNEL`, and a warning when the value cannot be
+    /// honoured: unset, empty or `auto` is [`Kernel::best`]; `baseline` the baseline; `avx2`
+    /// AVX2 where available. A kernel the processor lacks, or an unknown value, falls back to
+    /// the baseline with a warning. Every choice gives the same results; only speed differs.
+    pub fn from_setting(value: Option<&str>) -> (Kernel, Option<String>) {
+        match value.map(str::trim) {
+            None | Some("") | Some("auto") => (Kernel::best(), None),
+            Some(name) => match Kernel::ALL.into_iter().find(|k| k.name() == name) {
+                Some(k) if k.is_available() => (k, None),
+                Some(k) => (
+                    Kernel::Baseline,
+                    Some(format!(
+                        "GLRFE_KERNEL={name}: this processor lacks {}; using the baseline kernel",
+                        k.name()
+                    )),
+                ),
+                None => (
+                    Kernel::Baseline,
+                    Some(format!(
+                        "GLRFE_KERNEL={name} is not one of auto, baseline, avx2; using the \
+                         baseline kernel"
+                    )),
+                ),
+            },
+        }
+    }
+
+    /// The kernel every network of this process computes with: `GLRFE_KERNEL` read once (see
+    /// [`Kernel::from_setting`]; a warning goes to stderr), then cached.
+    pub fn active() -> Kernel {
+        static ACTIVE: std::sync::OnceLock<Kernel> = std::sync::OnceLock::new();
+        *ACTIVE.get_or_init(|| {
+            let value = std::env::var("GLRFE_KERNEL").ok();
+            let (kernel, warning) = Kernel::from_setting(value.as_deref());
+            if let Some(w) = warning {
+                eprintln!("glrfe: warning: {w}");
+            }
+            kernel
+        })
+    }
+}
+
+/// The AVX2 copies of the hot loops: wrappers whose bodies are the `#[inline(always)]` generic
+/// loops, so that these are compiled again with AVX2 enabled (and nothing else: no `fma`).
+#[cfg(target_arch = "x86_64")]
+mod avx2 {
+    use super::{AdamStep, Epilogue, Real, Shape, Strided};
+
+    /// [`super::gemm_tiles`] with AVX2.
+    ///
+    /// # Safety
+    /// The processor must have AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn gemm_tiles<T: Real, const MR: usize, const NR: usize>(
+        c: &mut [T],
+        a: Strided<'_, T>,
+        b: &[T],
+        shape: Shape,
+        epi: Epilogue<'_, T>,
+    ) {
+        super::gemm_tiles::<T, MR, NR>(c, a, b, shape, epi)
+    }
+
+    /// [`super::adam_step`] with AVX2.
+    ///
+    /// # Safety
+    /// The processor must have AVX2.
+    #[target_feature(enable = "avx2")]
+    pub(super) unsafe fn adam_step<T: Real>(
+        param: &mut [T],
+        grad: &[T],
+        m: &mut [T],
+        v: &mut [T],
+        decay: T,
+        step: AdamStep<T>,
+    ) -> bool {
+        super::adam_step(param, grad, m, v, decay, step)
     }
 }
 
@@ -230,6 +398,10 @@ const ATANH_SERIES: [f64; 12] = {
 pub fn exp(x: f64) -> f64 {
     if x.is_nan() {
         return x;
+    }
+    if x == 0.0 {
+        // What the series gives too, without it: the softmax's row maximum lands here.
+        return 1.0;
     }
     if x > 709.782_712_893_384 {
         return f64::INFINITY;
@@ -354,12 +526,45 @@ impl<'a, T> Epilogue<'a, T> {
 }
 
 /// `c[i, j] = epilogue(init_j + a(i, 0) b[0, j] + a(i, 1) b[1, j] + ... )`, each element one
-/// chain of adds in increasing `k` starting from `init_j` (the bias, or 0).
+/// chain of adds in increasing `k` starting from `init_j` (the bias, or 0), computed by
+/// `kernel`'s copy of [`gemm_tiles`].
 ///
-/// The work is cut into `R x W` tiles held in registers across the whole `k` loop: columns in
-/// panels of `NR`, then 4, 2 and 1 for the remainder, rows in blocks of `MR`, then single rows.
-/// Every tile computes each element in the same order, so the tiling never changes a bit.
-fn gemm<T: Real, const MR: usize, const NR: usize>(
+/// Large products are split: the two halves of the rows run in parallel. Each element is still
+/// computed by one tile in the same order, so this changes no bit; rayon runs the second half
+/// on the calling thread when no other thread is free to take it.
+fn gemm<T: Real>(
+    kernel: Kernel,
+    c: &mut [T],
+    a: Strided<'_, T>,
+    b: &[T],
+    shape: Shape,
+    epi: Epilogue<'_, T>,
+) {
+    let Shape { m, n, k } = shape;
+    if m * n * k >= PARALLEL_MIN && m >= 8 && rayon::current_num_threads() > 1 {
+        // A multiple of 4 rows above the cut, so that both halves tile like the whole.
+        let mid = m / 2 / 4 * 4;
+        let (top, bottom) = c[..m * n].split_at_mut(mid * n);
+        let a_bottom = Strided { data: &a.data[mid * a.row..], ..a };
+        let (epi_top, epi_bottom) = epi.split_rows(mid * n);
+        rayon::join(
+            || gemm(kernel, top, a, b, Shape { m: mid, ..shape }, epi_top),
+            || gemm(kernel, bottom, a_bottom, b, Shape { m: m - mid, ..shape }, epi_bottom),
+        );
+        return;
+    }
+    T::gemm_tiles(kernel, c, a, b, shape, epi);
+}
+
+/// The serial product of [`gemm`], cut into `R x W` tiles held in registers across the whole
+/// `k` loop: columns in panels of `NR`, then 4, 2 and 1 for the remainder, rows in blocks of
+/// `MR`, then 2 and 1. Every tile computes each element in the same order, so neither the
+/// tiling nor the vector width the compiler picks for a tile changes a bit.
+///
+/// `#[inline(always)]` so that each [`Kernel`]'s wrapper compiles its own copy with its own
+/// instruction set.
+#[inline(always)]
+fn gemm_tiles<T: Real, const MR: usize, const NR: usize>(
     c: &mut [T],
     a: Strided<'_, T>,
     b: &[T],
@@ -370,21 +575,6 @@ fn gemm<T: Real, const MR: usize, const NR: usize>(
     assert!(c.len() >= m * n && b.len() >= k * n, "gemm: C or B too short");
     if m > 0 && k > 0 {
         assert!(a.data.len() > (m - 1) * a.row + (k - 1) * a.col, "gemm: A too short");
-    }
-
-    // Large products: the two halves of the rows in parallel. Each element is still computed
-    // by one tile in the same order, so this changes no bit; rayon runs the second half on the
-    // calling thread when no other thread is free to take it.
-    if m * n * k >= PARALLEL_MIN && m >= 2 * MR && rayon::current_num_threads() > 1 {
-        let mid = m / 2 / MR * MR;
-        let (top, bottom) = c[..m * n].split_at_mut(mid * n);
-        let a_bottom = Strided { data: &a.data[mid * a.row..], ..a };
-        let (epi_top, epi_bottom) = epi.split_rows(mid * n);
-        rayon::join(
-            || gemm::<T, MR, NR>(top, a, b, Shape { m: mid, ..shape }, epi_top),
-            || gemm::<T, MR, NR>(bottom, a_bottom, b, Shape { m: m - mid, ..shape }, epi_bottom),
-        );
-        return;
     }
 
     let mut j0 = 0;
@@ -406,7 +596,7 @@ fn gemm<T: Real, const MR: usize, const NR: usize>(
     }
 }
 
-/// Columns `j0..j0 + W` of every row of [`gemm`]'s `C`.
+/// Columns `j0..j0 + W` of every row of [`gemm_tiles`]'s `C`.
 #[inline(always)]
 fn panel<T: Real, const MR: usize, const W: usize>(
     c: &mut [T],
@@ -421,13 +611,18 @@ fn panel<T: Real, const MR: usize, const W: usize>(
         tile::<T, MR, W>(c, a, b, shape, epi, i0, j0);
         i0 += MR;
     }
+    while MR > 2 && i0 + 2 <= shape.m {
+        tile::<T, 2, W>(c, a, b, shape, epi, i0, j0);
+        i0 += 2;
+    }
     while i0 < shape.m {
         tile::<T, 1, W>(c, a, b, shape, epi, i0, j0);
         i0 += 1;
     }
 }
 
-/// Rows `i0..i0 + R`, columns `j0..j0 + W` of [`gemm`]'s `C`, accumulated in `R x W` registers.
+/// Rows `i0..i0 + R`, columns `j0..j0 + W` of [`gemm_tiles`]'s `C`, accumulated in `R x W`
+/// registers.
 #[inline(always)]
 fn tile<T: Real, const R: usize, const W: usize>(
     c: &mut [T],
@@ -447,9 +642,10 @@ fn tile<T: Real, const R: usize, const W: usize>(
 
     debug_assert!(i0 + R <= shape.m && j0 + W <= n);
     for kk in 0..shape.k {
-        // SAFETY: `gemm` checked `b.len() >= k n` and `a.data.len() > (m - 1) row + (k - 1) col`,
-        // and here `kk < k`, `j0 + W <= n`, `i0 + R <= m`. Unchecked reads keep the bounds
-        // checks (a third of the instructions) out of the innermost loop.
+        // SAFETY: `gemm_tiles` checked `b.len() >= k n` and
+        // `a.data.len() > (m - 1) row + (k - 1) col`, and here `kk < k`, `j0 + W <= n`,
+        // `i0 + R <= m`. Unchecked reads keep the bounds checks (a third of the instructions)
+        // out of the innermost loop.
         let brow: &[T; W] = unsafe { &*b.as_ptr().add(kk * n + j0).cast::<[T; W]>() };
         for (r, acc_r) in acc.iter_mut().enumerate() {
             let ar = unsafe { *a.data.get_unchecked((i0 + r) * a.row + kk * a.col) };
@@ -501,11 +697,18 @@ struct Layer<T> {
 /// followed by ReLU when `relu`.
 ///
 /// Shapes: `out` (n x O), `inp` (n x I), `layer.wt` (I x O), `layer.bias` (O).
-fn dense_forward<T: Real>(out: &mut [T], inp: &[T], layer: &Layer<T>, n: usize, relu: bool) {
+fn dense_forward<T: Real>(
+    kernel: Kernel,
+    out: &mut [T],
+    inp: &[T],
+    layer: &Layer<T>,
+    n: usize,
+    relu: bool,
+) {
     let (ni, no) = (layer.inputs, layer.outputs);
     let a = Strided { data: &inp[..n * ni], row: ni, col: 1 };
     let epi = if relu { Epilogue::BiasRelu(&layer.bias) } else { Epilogue::Bias(&layer.bias) };
-    T::gemm(&mut out[..n * no], a, &layer.wt, Shape { m: n, n: no, k: ni }, epi);
+    gemm(kernel, &mut out[..n * no], a, &layer.wt, Shape { m: n, n: no, k: ni }, epi);
 }
 
 /// Dense backward, given `dout = dL/dz` of this layer:
@@ -521,6 +724,7 @@ fn dense_forward<T: Real>(out: &mut [T], inp: &[T], layer: &Layer<T>, n: usize, 
 ///
 /// Shapes: `dout` (n x O), `inp` (n x I), `layer.w` (O x I), `dparams` ((I x O), (O)).
 fn dense_backward<T: Real>(
+    kernel: Kernel,
     dinp: Option<(&mut [T], Option<&[T]>)>,
     dparams: Option<(&mut [T], &mut [T])>,
     dout: &[T],
@@ -534,7 +738,7 @@ fn dense_backward<T: Real>(
     if let Some((dwt, db)) = dparams {
         // dwt[i, o] = sum_b inp[b, i] dout[b, o]: A = inp^T read with strides.
         let a = Strided { data: &inp[..n * ni], row: 1, col: ni };
-        T::gemm(dwt, a, dout, Shape { m: ni, n: no, k: n }, Epilogue::Plain);
+        gemm(kernel, dwt, a, dout, Shape { m: ni, n: no, k: n }, Epilogue::Plain);
 
         // db[o] = sum_b dout[b, o], rows in order.
         db.fill(T::ZERO);
@@ -551,7 +755,7 @@ fn dense_backward<T: Real>(
             Some(h) => Epilogue::Mask(&h[..n * ni]),
             None => Epilogue::Plain,
         };
-        T::gemm(&mut dinp[..n * ni], a, &layer.w, Shape { m: n, n: ni, k: no }, epi);
+        gemm(kernel, &mut dinp[..n * ni], a, &layer.w, Shape { m: n, n: ni, k: no }, epi);
     }
 }
 
@@ -633,6 +837,8 @@ fn weight_total(weight: Option<&[f64]>, n: usize) -> f64 {
 #[derive(Clone, Debug)]
 struct Net<T> {
     layers: Vec<Layer<T>>,
+    /// The copy of the products and Adam that this network's arithmetic runs on.
+    kernel: Kernel,
 }
 
 /// Activations and gradients of one batch of up to `capacity` rows, allocated once and reused.
@@ -672,8 +878,14 @@ impl<T: Real> Workspace<T> {
 }
 
 impl<T: Real> Net<T> {
-    /// The network of `mlp` with every parameter rounded to `T`.
+    /// The network of `mlp` with every parameter rounded to `T`, on [`Kernel::active`].
     fn from_mlp(mlp: &Mlp) -> Net<T> {
+        Net::with_kernel(mlp, Kernel::active())
+    }
+
+    /// [`Net::from_mlp`] on a given kernel, which must be available.
+    fn with_kernel(mlp: &Mlp, kernel: Kernel) -> Net<T> {
+        assert!(kernel.is_available(), "the {} kernel needs a CPU with it", kernel.name());
         let layers = mlp
             .layers
             .iter()
@@ -690,7 +902,7 @@ impl<T: Real> Net<T> {
                 layer
             })
             .collect();
-        Net { layers }
+        Net { layers, kernel }
     }
 
     /// The `f64` [`Mlp`] of this network (exact: `f32` widens without rounding).
@@ -739,7 +951,7 @@ impl<T: Real> Net<T> {
         for (l, layer) in self.layers.iter().enumerate() {
             let (below, here) = ws.act.split_at_mut(l);
             let inp = if l == 0 { x } else { &below[l - 1][..] };
-            dense_forward(&mut here[0], inp, layer, n, l < last);
+            dense_forward(self.kernel, &mut here[0], inp, layer, n, l < last);
         }
     }
 
@@ -797,7 +1009,7 @@ impl<T: Real> Net<T> {
             } else {
                 Some((&mut below[l - 1][..], Some(&ws.act[l - 1][..])))
             };
-            dense_backward(dinp, dparams, dout, inp, layer, n);
+            dense_backward(self.kernel, dinp, dparams, dout, inp, layer, n);
         }
     }
 }
@@ -1191,6 +1403,27 @@ impl<T: Real> AdamStep<T> {
 /// Returns whether every updated parameter is finite (a non-finite gradient makes its
 /// parameter NaN, so this also catches those).
 fn adam_update<T: Real>(
+    kernel: Kernel,
+    param: &mut [T],
+    grad: &[T],
+    m: &mut [T],
+    v: &mut [T],
+    decay: T,
+    step: AdamStep<T>,
+) -> bool {
+    match kernel {
+        Kernel::Baseline => adam_step(param, grad, m, v, decay, step),
+        // SAFETY: `Kernel::Avx2` is only ever chosen where the CPU has AVX2.
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx2 => unsafe { avx2::adam_step(param, grad, m, v, decay, step) },
+        #[cfg(not(target_arch = "x86_64"))]
+        Kernel::Avx2 => unreachable!("AVX2 is never available off x86-64"),
+    }
+}
+
+/// The loop of [`adam_update`], `#[inline(always)]` so that each [`Kernel`] compiles its own.
+#[inline(always)]
+fn adam_step<T: Real>(
     param: &mut [T],
     grad: &[T],
     m: &mut [T],
@@ -1212,6 +1445,7 @@ fn adam_update<T: Real>(
 /// [`adam_update`] over chunks of a large layer in parallel (it is elementwise, so this changes
 /// no bit); small layers stay on the calling thread.
 fn adam_update_par<T: Real>(
+    kernel: Kernel,
     param: &mut [T],
     grad: &[T],
     m: &mut [T],
@@ -1222,14 +1456,14 @@ fn adam_update_par<T: Real>(
     use rayon::prelude::*;
     const CHUNK: usize = 1 << 14;
     if param.len() < 2 * CHUNK || rayon::current_num_threads() == 1 {
-        return adam_update(param, grad, m, v, decay, step);
+        return adam_update(kernel, param, grad, m, v, decay, step);
     }
     param
         .par_chunks_mut(CHUNK)
         .zip(grad.par_chunks(CHUNK))
         .zip(m.par_chunks_mut(CHUNK))
         .zip(v.par_chunks_mut(CHUNK))
-        .map(|(((p, g), m), v)| adam_update(p, g, m, v, decay, step))
+        .map(|(((p, g), m), v)| adam_update(kernel, p, g, m, v, decay, step))
         .reduce(|| true, |a, b| a && b)
 }
 
@@ -1350,9 +1584,26 @@ pub fn train_from(
             x.cols()
         )));
     }
+    train_on(Kernel::active(), start, x, y, row_weight, cfg, rng)
+}
+
+/// [`train_from`] after validation, on `kernel`.
+fn train_on(
+    kernel: Kernel,
+    start: &Mlp,
+    x: &Matrix,
+    y: &[usize],
+    row_weight: Option<&[f64]>,
+    cfg: &TrainConfig,
+    rng: &mut Stream,
+) -> Result<(Mlp, TrainReport)> {
     match cfg.precision {
-        Precision::F32 => train_net(Net::<f32>::from_mlp(start), x, y, row_weight, cfg, rng),
-        Precision::F64 => train_net(Net::<f64>::from_mlp(start), x, y, row_weight, cfg, rng),
+        Precision::F32 => {
+            train_net(Net::<f32>::with_kernel(start, kernel), x, y, row_weight, cfg, rng)
+        }
+        Precision::F64 => {
+            train_net(Net::<f64>::with_kernel(start, kernel), x, y, row_weight, cfg, rng)
+        }
     }
 }
 
@@ -1426,11 +1677,12 @@ fn train_net<T: Real>(
             t = t.saturating_add(1);
             let step = AdamStep::<T>::new(cfg, t);
             let mut finite = true;
+            let kernel = net.kernel;
             for (l, (layer, mom)) in net.layers.iter_mut().zip(&mut moments).enumerate() {
                 let (dwt, db) = (&ws.dwt[l], &ws.db[l]);
-                finite &=
-                    adam_update_par(&mut layer.wt, dwt, &mut mom.mw, &mut mom.vw, decay, step);
-                finite &= adam_update(&mut layer.bias, db, &mut mom.mb, &mut mom.vb, T::ZERO, step);
+                let (mw, vw, mb, vb) = (&mut mom.mw, &mut mom.vw, &mut mom.mb, &mut mom.vb);
+                finite &= adam_update_par(kernel, &mut layer.wt, dwt, mw, vw, decay, step);
+                finite &= adam_update(kernel, &mut layer.bias, db, mb, vb, T::ZERO, step);
             }
             if !finite {
                 return Err(diverged(epoch, loss));
@@ -1493,18 +1745,32 @@ pub mod bench {
     }
 
     impl StepKernels {
-        /// Kernels of `mlp` on the batch `x`, `y`.
+        /// Kernels of `mlp` on the batch `x`, `y`, on [`Kernel::active`].
         pub fn new(mlp: &Mlp, x: &Matrix, y: &[usize], precision: Precision) -> StepKernels {
+            StepKernels::with_kernel(mlp, x, y, precision, Kernel::active())
+        }
+
+        /// [`StepKernels::new`] on a given kernel.
+        ///
+        /// # Panics
+        /// If this processor cannot run `kernel`.
+        pub fn with_kernel(
+            mlp: &Mlp,
+            x: &Matrix,
+            y: &[usize],
+            precision: Precision,
+            kernel: Kernel,
+        ) -> StepKernels {
             let xs: Vec<f64> = x.as_slice().to_vec();
             let y = y.to_vec();
             let inner = match precision {
                 Precision::F32 => {
-                    let net = Net::<f32>::from_mlp(mlp);
+                    let net = Net::<f32>::with_kernel(mlp, kernel);
                     let ws = Workspace::new(&net, y.len());
                     Inner::F32(Step { net, ws, x: xs.iter().map(|&v| v as f32).collect(), y })
                 }
                 Precision::F64 => {
-                    let net = Net::<f64>::from_mlp(mlp);
+                    let net = Net::<f64>::with_kernel(mlp, kernel);
                     let ws = Workspace::new(&net, y.len());
                     Inner::F64(Step { net, ws, x: xs, y })
                 }
@@ -1530,6 +1796,103 @@ pub mod bench {
                 Inner::F64(s) => s.run(),
             }
         }
+    }
+
+    /// `A B` (`transpose_a`: `A^T B`) computed in `precision` on `kernel` by the product every
+    /// layer uses, returned row-major in `f64`. `a` is `m x k` (`k x m` when transposed), `b`
+    /// is `k x n`.
+    ///
+    /// # Panics
+    /// If the shapes do not chain or this processor cannot run `kernel`.
+    pub fn product(
+        kernel: Kernel,
+        precision: Precision,
+        a: &Matrix,
+        transpose_a: bool,
+        b: &Matrix,
+    ) -> Vec<f64> {
+        fn run<T: Real>(kernel: Kernel, a: &Matrix, transpose_a: bool, b: &Matrix) -> Vec<f64> {
+            assert!(kernel.is_available(), "the {} kernel needs a CPU with it", kernel.name());
+            let (m, k) = if transpose_a { (a.cols(), a.rows()) } else { (a.rows(), a.cols()) };
+            assert_eq!(b.rows(), k, "A and B do not chain");
+            let n = b.cols();
+            let at: Vec<T> = a.as_slice().iter().map(|&v| T::from_f64(v)).collect();
+            let bt: Vec<T> = b.as_slice().iter().map(|&v| T::from_f64(v)).collect();
+            let (row, col) = if transpose_a { (1, a.cols()) } else { (a.cols(), 1) };
+            let mut c = vec![T::ZERO; m * n];
+            let a = Strided { data: &at, row, col };
+            gemm(kernel, &mut c, a, &bt, Shape { m, n, k }, Epilogue::Plain);
+            c.iter().map(|v| v.to_f64()).collect()
+        }
+        match precision {
+            Precision::F32 => run::<f32>(kernel, a, transpose_a, b),
+            Precision::F64 => run::<f64>(kernel, a, transpose_a, b),
+        }
+    }
+
+    /// [`Mlp::gradients`] computed in `precision` on `kernel`, with the logits of the same
+    /// forward pass (`n x K`).
+    ///
+    /// # Panics
+    /// As [`Mlp::gradients`], and if this processor cannot run `kernel`.
+    pub fn gradients(
+        kernel: Kernel,
+        precision: Precision,
+        mlp: &Mlp,
+        x: &Matrix,
+        y: &[usize],
+        row_weight: Option<&[f64]>,
+    ) -> (Gradients, Vec<f64>) {
+        fn run<T: Real>(
+            net: Net<T>,
+            x: &Matrix,
+            y: &[usize],
+            row_weight: Option<&[f64]>,
+        ) -> (Gradients, Vec<f64>) {
+            let n = y.len();
+            let xs: Vec<T> = x.as_slice().iter().map(|&v| T::from_f64(v)).collect();
+            let mut ws = Workspace::new(&net, n);
+            let loss = net.forward_loss(&mut ws, &xs, y, row_weight);
+            let scale = 1.0 / weight_total(row_weight, n);
+            let want = Want { params: true, input: true };
+            net.backward(&mut ws, &xs, y, row_weight, scale, want);
+            let layers = net
+                .layers
+                .iter()
+                .enumerate()
+                .map(|(l, layer)| dense_grad(&ws.dwt[l], &ws.db[l], layer.inputs, layer.outputs))
+                .collect();
+            let dx = ws.dx[..n * net.inputs()].iter().map(|v| v.to_f64()).collect();
+            let k = net.outputs();
+            let logits = ws.act[net.layers.len() - 1][..n * k].iter().map(|v| v.to_f64());
+            let input = Matrix::from_row_major(n, net.inputs(), dx);
+            (Gradients { loss, layers, input }, logits.collect())
+        }
+        mlp.check_batch(x, y, row_weight);
+        match precision {
+            Precision::F32 => run(Net::<f32>::with_kernel(mlp, kernel), x, y, row_weight),
+            Precision::F64 => run(Net::<f64>::with_kernel(mlp, kernel), x, y, row_weight),
+        }
+    }
+
+    /// [`train`] on `kernel` instead of [`Kernel::active`].
+    ///
+    /// # Errors
+    /// As [`train`].
+    ///
+    /// # Panics
+    /// If this processor cannot run `kernel`.
+    pub fn train_on(
+        kernel: Kernel,
+        x: &Matrix,
+        y: &[usize],
+        row_weight: Option<&[f64]>,
+        cfg: &TrainConfig,
+        rng: &mut Stream,
+    ) -> Result<(Mlp, TrainReport)> {
+        validate(x, y, row_weight, cfg)?;
+        let start = Mlp::he_init(x.cols(), &cfg.hidden, 2, rng);
+        super::train_on(kernel, &start, x, y, row_weight, cfg, rng)
     }
 
     /// Floating-point operations (two per multiply-add) of the products of one training of
