@@ -102,6 +102,8 @@ fn evaluate_uses_the_kept_features_of_a_ranking() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.contains("10 features, 420 rows"), "{text}");
+    // The ranking's selection.json records the same input: the numbers are flagged optimistic.
+    assert!(text.starts_with("OPTIMISTIC: these features were chosen"), "{text}");
     let auc: f64 = text
         .lines()
         .find(|l| l.starts_with("roc_auc"))

@@ -121,6 +121,8 @@ pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
     let report =
         pipeline::cross_validate(&data, &features, &cfg, folds, repeats, ctx.seed, Some(&on_fold))?;
     let table = metrics_table(&report);
+    let provenance = ctx.provenance(args, &summary)?;
+    let seen = selected_on_same_rows(args, &provenance);
     if let Some(out) = out {
         let mut per_fold = String::from("repeat,fold");
         for n in Metrics::NAMES {
@@ -151,9 +153,9 @@ pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
             }
             summary_json = summary_json.field(*name, o.build());
         }
-        let provenance = ctx.provenance(args, &summary)?;
         let doc = Value::object()
             .field("provenance", provenance.clone())
+            .field("features_chosen_on_these_rows", seen)
             .field(
                 "interval95_method",
                 "mean +- t(J-1) sd sqrt(1/J + 1/(k-1)), J folds in all, k per repeat \
@@ -177,7 +179,6 @@ pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
         out.write("evaluation.json", &doc.to_pretty())?;
         out.write("folds.csv", &per_fold)?;
         out.write("predictions.csv", &predictions)?;
-        let seen = selected_on_same_rows(args, &provenance);
         let page = html_report(
             ctx,
             &data,
@@ -195,8 +196,14 @@ pub fn run(ctx: &Context, args: &Parsed) -> Result<()> {
         out.write("timings.json", &ctx.timings("evaluate"))?;
         out.finish()?;
     }
+    let warning = if seen {
+        "OPTIMISTIC: these features were chosen by 'glrfe select' on these same rows, so every \
+         test fold helped choose them; 'glrfe assess' gives the honest estimate\n"
+    } else {
+        ""
+    };
     stdout_text(&format!(
-        "{}-fold cross-validation x {} repeat(s), {} features, {} rows\n{table}",
+        "{warning}{}-fold cross-validation x {} repeat(s), {} features, {} rows\n{table}",
         folds,
         repeats,
         features.len(),
