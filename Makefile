@@ -15,6 +15,7 @@ test:
 lint:
 	$(CARGO) fmt --check
 	$(CARGO) clippy --locked --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" $(CARGO) doc --locked --no-deps
 
 # The main job on the bundled synthetic table: rank features by GL-RFE, cross-validate the
 # network on the 15 kept features (optimistic: they were chosen on the same rows), then the

@@ -12,10 +12,10 @@
 //! is an `n x o` buffer.
 //!
 //! The public types hold `f64` weights in the `outputs x inputs` layout of `torch.nn.Linear`.
-//! Internally the arithmetic runs on a [`Net`], generic over the scalar (`f32` or `f64`, see
+//! Internally the arithmetic runs on a `Net`, generic over the scalar (`f32` or `f64`, see
 //! [`Precision`]), which also keeps every weight matrix transposed (`inputs x outputs`) so that
 //! all three products of a layer (forward, weight gradient, input gradient) are one kernel,
-//! [`gemm`]: `C = A B` with `B`'s rows contiguous, register-blocked, each output element one
+//! `gemm`: `C = A B` with `B`'s rows contiguous, register-blocked, each output element one
 //! chain of multiply-then-add in increasing `k`. That order is fixed by the source and the same
 //! for every vector width, and there is no fused multiply-add (`fma` is never enabled, and Rust
 //! never contracts), so the AVX2 copy of the kernel and of Adam that runs where the processor
@@ -28,7 +28,7 @@
 //! rows between two threads, and so are Adam updates of large layers; both write disjoint
 //! elements computed exactly as on one thread, so the thread count changes no bit.
 //!
-//! Training preallocates one [`Workspace`] (activations and gradients for a batch) and the Adam
+//! Training preallocates one `Workspace` (activations and gradients for a batch) and the Adam
 //! moments, and reuses them for every batch: nothing is allocated inside the epoch loop.
 
 use std::ops::{Add, Div, Mul, Sub};
@@ -226,7 +226,7 @@ impl Real for f32 {
 
 /// Which compiled copy of the hot loops (the products and Adam's update) runs.
 ///
-/// Every kernel is the same Rust source ([`gemm_tiles`] and `adam_step`, both
+/// Every kernel is the same Rust source (`gemm_tiles` and `adam_step`, both
 /// `#[inline(always)]`), compiled once for the build's baseline and once more inside a
 /// `#[target_feature(enable = "avx2")]` wrapper; which copy runs is decided at run time. They
 /// give the same bits because the source fixes every operation and its order: each output of a
