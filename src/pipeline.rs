@@ -113,7 +113,7 @@ pub fn fit(
             (model, report.epoch_loss.last().copied().unwrap_or(f64::NAN))
         }
         Classifier::Logistic => {
-            let fit = baselines::logistic::fit_l2(&xb, &yb, 1.0)?;
+            let fit = baselines::logistic::fit_l2_weighted(&xb, &yb, weight.as_deref(), 1.0)?;
             let model = baselines::logistic::as_network(&fit)?;
             (model, fit.loss)
         }

@@ -26,6 +26,9 @@
 //!   that features measured in different units compare.
 //! - With a single network per round, importances of weak features are noisy and the order in
 //!   which they are dropped varies with the seed; ensembles reduce that variance.
+//! - With `candidates > 1` the validation part is held out for the whole run, also in rounds
+//!   where the step is at least the pool size and no candidate is scored (a fractional step
+//!   early on), so those rounds train on fewer rows than they could.
 
 use rayon::prelude::*;
 
@@ -506,6 +509,14 @@ pub fn glrfe_scored(
         }
         let inv = 1.0 / members.len() as f64;
         importance.iter_mut().for_each(|a| *a *= inv);
+        // A column constant over the training rows is all zeros after scaling: it tells the
+        // network nothing, and its gradient comes only from first-layer weights that never
+        // moved from their random start. Scoring it 0 eliminates it first.
+        for (a, f) in importance.iter_mut().zip(&remaining) {
+            if scaler.zero_variance.contains(f) {
+                *a = 0.0;
+            }
+        }
         let train_loss = members.iter().map(|(_, l)| l).sum::<f64>() * inv;
 
         let holdout_p = match &x_holdout {

@@ -237,3 +237,26 @@ fn corrected_interval_widens_the_naive_one() {
     assert!((i.upper - (0.7 + half)).abs() < 1e-12 && (i.lower - (0.7 - half)).abs() < 1e-12);
     assert!(corrected_interval(&[0.5], 0.25).lower.is_nan());
 }
+
+/// Class weights reach every model a comparison fits: the logistic final model and the
+/// permutation selector's network. Without them, `--balance class-weight` would silently
+/// give the unbalanced results.
+#[test]
+fn class_weights_reach_the_logistic_model_and_the_permutation_network() {
+    let dir = scratch("class-weights");
+    let run = |name: &str, balance: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let mut args = vec!["compare", TABLE, "--label", "stage", "--keep", "5", "--folds", "3"];
+        args.extend(["--epochs", "5", "--hidden", "8", "--quiet", "--balance", balance]);
+        args.extend(["--out", out.to_str().unwrap()]);
+        args.extend_from_slice(extra);
+        let o = glrfe(&args);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        // Per-fold metrics and kept features: deterministic, unlike stdout's timing column.
+        fs::read_to_string(out.join("folds.csv")).unwrap()
+    };
+    let logistic = ["--methods", "anova", "--classifier", "logistic"];
+    assert_ne!(run("l0", "none", &logistic), run("l1", "class-weight", &logistic));
+    let permutation = ["--methods", "permutation"];
+    assert_ne!(run("p0", "none", &permutation), run("p1", "class-weight", &permutation));
+}

@@ -73,3 +73,33 @@ fn one_shot_scores_rank_high_first_and_nan_last() {
     assert_eq!(s.ranking[1].eliminated_in_round, None);
     assert_eq!(s.ranking[2].eliminated_in_round, Some(1));
 }
+
+#[test]
+fn a_column_constant_over_the_training_rows_is_eliminated_first() {
+    // Two informative columns, one constant, two of noise: the constant one carries nothing,
+    // whatever gradient its untrained first-layer weights would give it.
+    let mut rng = glrfe::rng::Stream::derive(3, "test", &[]);
+    let mut rows = Vec::new();
+    let mut y = Vec::new();
+    for i in 0..120 {
+        let c = i % 2;
+        let shift = if c == 1 { 1.5 } else { -1.5 };
+        rows.push(vec![
+            shift + rng.normal(),
+            7.0,
+            -shift + rng.normal(),
+            rng.normal(),
+            rng.normal(),
+        ]);
+        y.push(c);
+    }
+    let x = glrfe::Matrix::from_rows(&rows);
+    let cfg = GlrfeConfig {
+        keep: 4,
+        train: glrfe::nn::TrainConfig { hidden: vec![8], epochs: 5, ..Default::default() },
+        ..GlrfeConfig::default()
+    };
+    let sel = select::glrfe(&x, &y, &cfg, 1, &[], None).unwrap();
+    assert_eq!(sel.rounds[0].eliminated, vec![1]);
+    assert_eq!(sel.rounds[0].importance[1], 0.0);
+}

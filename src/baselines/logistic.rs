@@ -76,6 +76,13 @@ pub fn fit_l2(x: &Matrix, y: &[usize], c: f64) -> Result<LogisticFit> {
     fit_l2_from(x, y, c, None)
 }
 
+/// [`fit_l2`] with row weights `w` (all 1 when `None`): minimises
+/// sum_i w_i log-loss_i + ||w||^2 / (2 C), scikit-learn's `sample_weight` semantics, so that a
+/// row of weight 2 counts as that row twice.
+pub fn fit_l2_weighted(x: &Matrix, y: &[usize], w: Option<&[f64]>, c: f64) -> Result<LogisticFit> {
+    fit(x, y, w, c, None)
+}
+
 /// [`fit_l2`] started from `start` = (weights, intercept), e.g. the previous fit of recursive
 /// elimination with the eliminated columns removed. The optimum does not depend on the start.
 pub fn fit_l2_from(
@@ -84,7 +91,24 @@ pub fn fit_l2_from(
     c: f64,
     start: Option<(&[f64], f64)>,
 ) -> Result<LogisticFit> {
+    fit(x, y, None, c, start)
+}
+
+/// Newton's method with backtracking on the row-weighted, L2-penalised log-loss.
+fn fit(
+    x: &Matrix,
+    y: &[usize],
+    row_weight: Option<&[f64]>,
+    c: f64,
+    start: Option<(&[f64], f64)>,
+) -> Result<LogisticFit> {
     check(x, y)?;
+    if let Some(w) = row_weight {
+        if w.len() != y.len() || w.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
+            return Err(Error::usage("row weights must be finite, positive, one per row"));
+        }
+    }
+    let rw = |i: usize| row_weight.map_or(1.0, |w| w[i]);
     if !(c > 0.0 && c.is_finite()) {
         return Err(Error::usage(format!("the inverse penalty C must be > 0, got {c}")));
     }
@@ -98,23 +122,23 @@ pub fn fit_l2_from(
     }
     let objective = |theta: &[f64]| {
         let (w, b) = (&theta[..d], theta[d]);
-        let data: f64 = (0..n).map(|i| log_loss(dot(x.row(i), w) + b, yf[i])).sum();
+        let data: f64 = (0..n).map(|i| rw(i) * log_loss(dot(x.row(i), w) + b, yf[i])).sum();
         data + dot(w, w) / (2.0 * c)
     };
     let mut f = objective(&theta);
     let mut iterations = 0;
     for it in 0..200 {
         iterations = it + 1;
-        // Gradient g = [X 1]^T (p - y) + [w / c, 0]; Hessian H = [X 1]^T S [X 1] + diag(1/c, .., 0)
-        // with S = diag(p (1 - p)). Only the upper triangle of H is accumulated.
+        // Gradient g = [X 1]^T W (p - y) + [w / c, 0]; Hessian H = [X 1]^T W S [X 1] +
+        // diag(1/c, .., 0) with S = diag(p (1 - p)) and W the row weights. Only the upper triangle of H is accumulated.
         let mut g = vec![0.0; d + 1];
         let mut h = vec![0.0; (d + 1) * (d + 1)];
         let mut xi = vec![1.0; d + 1];
         for (i, &yi) in yf.iter().enumerate() {
             xi[..d].copy_from_slice(x.row(i));
             let p = sigmoid(dot(&xi[..d], &theta[..d]) + theta[d]);
-            let r = p - yi;
-            let s = p * (1.0 - p);
+            let r = rw(i) * (p - yi);
+            let s = rw(i) * p * (1.0 - p);
             for a in 0..=d {
                 g[a] += r * xi[a];
                 let sa = s * xi[a];
@@ -360,6 +384,30 @@ pub fn as_network(fit: &LogisticFit) -> Result<Mlp> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_row_of_weight_two_counts_as_that_row_twice() {
+        let (x, y) = toy();
+        let mut w = vec![1.0; y.len()];
+        let doubled: Vec<usize> = vec![3, 11, 27];
+        for &i in &doubled {
+            w[i] = 2.0;
+        }
+        let weighted = fit_l2_weighted(&x, &y, Some(&w), 0.7).unwrap();
+        let mut idx: Vec<usize> = (0..y.len()).collect();
+        idx.extend(&doubled);
+        let y2: Vec<usize> = idx.iter().map(|&i| y[i]).collect();
+        let copied = fit_l2(&x.select_rows(&idx), &y2, 0.7).unwrap();
+        for (a, b) in weighted.weights.iter().zip(&copied.weights) {
+            assert!((a - b).abs() < 1e-9, "{a} vs {b}");
+        }
+        assert!((weighted.intercept - copied.intercept).abs() < 1e-9);
+        assert!((weighted.loss - copied.loss).abs() < 1e-9 * copied.loss);
+        // Unit weights are the unweighted fit, and bad weights are refused.
+        let ones = fit_l2_weighted(&x, &y, Some(&vec![1.0; y.len()]), 0.7).unwrap();
+        assert_eq!(ones.weights, fit_l2(&x, &y, 0.7).unwrap().weights);
+        assert!(fit_l2_weighted(&x, &y, Some(&[1.0]), 0.7).is_err());
+    }
 
     fn toy() -> (Matrix, Vec<usize>) {
         let rows: Vec<Vec<f64>> = (0..40)

@@ -66,11 +66,19 @@ impl Selector for Permutation {
             self.balance,
             &mut stream("permutation-smote", &[]),
         )?;
-        let (model, _) =
-            nn::train(&xb, &yb, None, &self.train, &mut stream("permutation-train", &[]))
-                .map_err(|e| Error::run(format!("permutation network: {}", e.message())))?;
+        // With class weights, training and both held-out losses weigh the classes as GL-RFE does.
+        let weight = select::class_weights(&yb, self.balance);
+        let val_weight = select::class_weights(&y_val, self.balance);
+        let (model, _) = nn::train(
+            &xb,
+            &yb,
+            weight.as_deref(),
+            &self.train,
+            &mut stream("permutation-train", &[]),
+        )
+        .map_err(|e| Error::new(e.kind(), format!("permutation network: {}", e.message())))?;
         let xv = scaler.transform(&x.select_rows(&val_rows));
-        let base = model.loss(&xv, &y_val, None);
+        let base = model.loss(&xv, &y_val, val_weight.as_deref());
 
         let score: Vec<f64> = (0..x.cols())
             .into_par_iter()
@@ -83,7 +91,7 @@ impl Selector for Permutation {
                     for (i, v) in column.into_iter().enumerate() {
                         shuffled.set(i, j, v);
                     }
-                    total += model.loss(&shuffled, &y_val, None) - base;
+                    total += model.loss(&shuffled, &y_val, val_weight.as_deref()) - base;
                 }
                 total / self.repeats as f64
             })

@@ -7,7 +7,7 @@
 //! fraction of the *initial* feature count (`int(max(1, step * d))`), as scikit-learn, not of
 //! the features still in as GL-RFE's. Features eliminated together share a round, and
 //! [`sklearn_ranks`] turns the rounds into scikit-learn's `ranking_` (1 = kept, 2 = eliminated
-//! last, ...). No round refits on the kept features: their order is that of the last fit.
+//! last, ...). The last fit is on the K kept features; its squared coefficients order them.
 
 use super::logistic::{LogisticFit, fit_l2_from};
 use crate::error::Result;
