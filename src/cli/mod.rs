@@ -271,8 +271,8 @@ impl Context {
 }
 
 /// The command line without the flags that cannot change results (threads, output folder,
-/// train's model path, --force, --quiet), so that result files of the same run on different thread counts or into
-/// different folders compare byte for byte.
+/// train's model path, --force, --quiet), so that result files of the same run on different
+/// thread counts or into different folders compare byte for byte.
 fn result_arguments(argv: &[String]) -> Vec<String> {
     let mut kept = Vec::new();
     let mut skip_value = false;
