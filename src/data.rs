@@ -200,10 +200,18 @@ impl LoadSummary {
         s.push('\n');
 
         let used = self.class_counts[0] + self.class_counts[1];
+        // A 0/1 label column names its classes "0" and "1": nothing to add then.
+        let name = |k: usize| {
+            let n = &self.classes[k];
+            if *n == k.to_string() { String::new() } else { format!(" ({n})") }
+        };
         let _ = writeln!(
             s,
-            "using {used} rows: {} of class 0 ({}), {} of class 1 ({})",
-            self.class_counts[0], self.classes[0], self.class_counts[1], self.classes[1]
+            "using {used} rows: {} of class 0{}, {} of class 1{}",
+            self.class_counts[0],
+            name(0),
+            self.class_counts[1],
+            name(1)
         );
 
         if !self.left_out.is_empty() {
