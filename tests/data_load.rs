@@ -8,7 +8,14 @@
 use std::path::{Path, PathBuf};
 
 use glrfe::data::{self, LoadOptions};
-use glrfe::{Error, ErrorKind};
+use glrfe::ErrorKind;
+
+mod common;
+use common::{assert_located, load_err};
+
+fn temp_csv(name: &str, bytes: &[u8]) -> PathBuf {
+    common::temp_csv("data_load", name, bytes)
+}
 
 fn real(rel: &str) -> PathBuf {
     let dir = std::env::var_os("GLRFE_DATA_DIR").map(PathBuf::from).unwrap_or_else(|| {
@@ -28,15 +35,6 @@ fn bundled(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests").join("data").join(name)
 }
 
-/// Write `bytes` to a fresh file in the test's temporary directory.
-fn temp_csv(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("data_load");
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    std::fs::write(&p, bytes).unwrap();
-    p
-}
-
 fn label(l: &str) -> LoadOptions {
     LoadOptions { label: Some(l.to_string()), ..LoadOptions::default() }
 }
@@ -48,21 +46,6 @@ fn stage_opts() -> LoadOptions {
         negative: vec!["I".into(), "II".into()],
         ..LoadOptions::default()
     }
-}
-
-fn load_err(path: &Path, opts: &LoadOptions) -> Error {
-    match data::load(path, opts) {
-        Ok(_) => panic!("loading {} should fail", path.display()),
-        Err(e) => e,
-    }
-}
-
-/// Assert an error's kind, file, line and column (`None`: must be absent).
-fn assert_located(e: &Error, kind: ErrorKind, path: &Path, line: Option<u64>, col: Option<&str>) {
-    assert_eq!(e.kind(), kind, "{e}");
-    assert_eq!(e.file(), Some(path.display().to_string().as_str()), "{e}");
-    assert_eq!(e.line(), line, "{e}");
-    assert_eq!(e.column(), col, "{e}");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -9,15 +9,14 @@ use glrfe::data::{self, LoadOptions, Missing};
 use glrfe::matrix::Matrix;
 use glrfe::preprocess::Scaler;
 use glrfe::rng::Stream;
-use glrfe::{Error, ErrorKind};
+use glrfe::ErrorKind;
 
 /// Write `bytes` to a fresh file in this test binary's temporary directory.
+mod common;
+use common::{assert_located, load_err};
+
 fn temp_csv(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hostile_tables");
-    fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
-    fs::write(&p, bytes).unwrap();
-    p
+    common::temp_csv("hostile_tables", name, bytes)
 }
 
 fn label(l: &str) -> LoadOptions {
@@ -26,22 +25,6 @@ fn label(l: &str) -> LoadOptions {
         features: Some(vec!["f*".into()]),
         ..Default::default()
     }
-}
-
-fn load_err(path: &Path, opts: &LoadOptions) -> Error {
-    match data::load(path, opts) {
-        Ok(_) => panic!("loading {} should fail", path.display()),
-        Err(e) => e,
-    }
-}
-
-/// Assert an error's kind, file, line and column (`None`: must be absent).
-fn assert_located(e: &Error, kind: ErrorKind, path: &Path, line: Option<u64>, col: Option<&str>) {
-    assert_eq!(e.kind(), kind, "{e}");
-    assert_eq!(e.file(), Some(path.display().to_string().as_str()), "{e}");
-    assert_eq!(e.line(), line, "{e}");
-    assert_eq!(e.column(), col, "{e}");
-    assert!(!e.to_string().contains('\n'), "one line: {e}");
 }
 
 // ---------------------------------------------------------------------------------------------
