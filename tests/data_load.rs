@@ -7,12 +7,13 @@
 
 use std::path::{Path, PathBuf};
 
-use glrfe::data::{self, LoadOptions};
 use glrfe::ErrorKind;
+use glrfe::data::{self, LoadOptions};
 
 mod common;
 use common::{assert_located, load_err};
 
+/// Write `bytes` to a fresh file in this test binary's scratch folder.
 fn temp_csv(name: &str, bytes: &[u8]) -> PathBuf {
     common::temp_csv("data_load", name, bytes)
 }

@@ -5,16 +5,16 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use glrfe::ErrorKind;
 use glrfe::data::{self, LoadOptions, Missing};
 use glrfe::matrix::Matrix;
 use glrfe::preprocess::Scaler;
 use glrfe::rng::Stream;
-use glrfe::ErrorKind;
 
-/// Write `bytes` to a fresh file in this test binary's temporary directory.
 mod common;
 use common::{assert_located, load_err};
 
+/// Write `bytes` to a fresh file in this test binary's scratch folder.
 fn temp_csv(name: &str, bytes: &[u8]) -> PathBuf {
     common::temp_csv("hostile_tables", name, bytes)
 }
