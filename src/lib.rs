@@ -21,6 +21,7 @@ pub mod json;
 pub mod matrix;
 pub mod model;
 pub mod nn;
+mod pair;
 pub mod pipeline;
 pub mod preprocess;
 pub mod report;

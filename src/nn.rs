@@ -35,6 +35,7 @@ use std::ops::{Add, Div, Mul, Sub};
 
 use crate::error::{Error, Result};
 use crate::matrix::Matrix;
+use crate::pair::{Pair, with_pair};
 use crate::rng::Stream;
 
 // ---------------------------------------------------------------------------------------------
@@ -503,6 +504,13 @@ enum Epilogue<'a, T> {
     /// `c = sum if mask[i, j] > 0 else 0` (`mask` laid out as `C`): an input gradient fused with
     /// the ReLU derivative of the layer below, whose output `h > 0` exactly where `z > 0`.
     Mask(&'a [T]),
+    /// `c = c + sum`, the sum continuing from the value already in `c`: a product whose `k`
+    /// runs over two buffers, computed as one `Plain` product over the first and one
+    /// `Continue` over the second, is bit for bit the product over both concatenated (storing
+    /// and reloading a partial sum rounds nothing).
+    Continue,
+    /// `c = max(c + sum, 0)`: [`Epilogue::Continue`] ending a layer with its ReLU.
+    ContinueRelu,
 }
 
 /// The number of multiply-adds from which [`gemm`] splits a product between two threads: each
@@ -521,12 +529,15 @@ impl<'a, T> Epilogue<'a, T> {
             Epilogue::Bias(b) => (Epilogue::Bias(b), Epilogue::Bias(b)),
             Epilogue::BiasRelu(b) => (Epilogue::BiasRelu(b), Epilogue::BiasRelu(b)),
             Epilogue::Mask(h) => (Epilogue::Mask(&h[..at]), Epilogue::Mask(&h[at..])),
+            Epilogue::Continue => (Epilogue::Continue, Epilogue::Continue),
+            Epilogue::ContinueRelu => (Epilogue::ContinueRelu, Epilogue::ContinueRelu),
         }
     }
 }
 
-/// `c[i, j] = epilogue(init_j + a(i, 0) b[0, j] + a(i, 1) b[1, j] + ... )`, each element one
-/// chain of adds in increasing `k` starting from `init_j` (the bias, or 0), computed by
+/// `c[i, j] = epilogue(init + a(i, 0) b[0, j] + a(i, 1) b[1, j] + ... )`, each element one
+/// chain of adds in increasing `k` starting from `init` (the bias `b_j`, the value already in
+/// `c[i, j]`, or 0), computed by
 /// `kernel`'s copy of [`gemm_tiles`].
 ///
 /// Large products are split: the two halves of the rows run in parallel. Each element is still
@@ -639,6 +650,12 @@ fn tile<T: Real, const R: usize, const W: usize>(
         let bias: &[T; W] = bias[j0..j0 + W].try_into().unwrap();
         acc = [*bias; R];
     }
+    if let Epilogue::Continue | Epilogue::ContinueRelu = *epi {
+        for (r, acc_r) in acc.iter_mut().enumerate() {
+            let at = (i0 + r) * n + j0;
+            *acc_r = c[at..at + W].try_into().unwrap();
+        }
+    }
 
     debug_assert!(i0 + R <= shape.m && j0 + W <= n);
     for kk in 0..shape.k {
@@ -659,8 +676,8 @@ fn tile<T: Real, const R: usize, const W: usize>(
         let at = (i0 + r) * n + j0;
         let out: &mut [T; W] = (&mut c[at..at + W]).try_into().unwrap();
         match *epi {
-            Epilogue::Plain | Epilogue::Bias(_) => *out = *acc_r,
-            Epilogue::BiasRelu(_) => {
+            Epilogue::Plain | Epilogue::Bias(_) | Epilogue::Continue => *out = *acc_r,
+            Epilogue::BiasRelu(_) | Epilogue::ContinueRelu => {
                 for (o, &s) in out.iter_mut().zip(acc_r) {
                     *o = if s > T::ZERO { s } else { T::ZERO };
                 }
@@ -759,24 +776,24 @@ fn dense_backward<T: Real>(
     }
 }
 
-/// Softmax cross-entropy forward: fills `probs` with `softmax(logits)` row by row and returns
-/// the weighted mean loss `sum_i w_i L_i / sum_i w_i` with `L_i = logsumexp(o_i) - o_i[y_i]`
-/// (`w_i = 1` when `weight` is `None`). Computed in `f64` with this module's [`exp`] and [`ln`]
-/// whatever the type of the logits.
+/// Softmax cross-entropy forward: fills `probs` with `softmax(logits)` row by row and
+/// `row_loss` with each row's weighted loss `w_i L_i`, `L_i = logsumexp(o_i) - o_i[y_i]`
+/// (`w_i = 1` when `weight` is `None`); [`mean_loss`] turns those into the batch's loss.
+/// Computed in `f64` with this module's [`exp`] and [`ln`] whatever the type of the logits.
 ///
 /// Both the log-sum-exp and the softmax subtract the row maximum first, so logits of any finite
 /// size give a finite loss and probabilities. An infinite or NaN logit gives a NaN loss, which
 /// training reports as divergence.
 ///
-/// Shapes: `probs`, `logits` (n x K), `y` (n), `weight` (n).
+/// Shapes: `probs`, `logits` (n x K), `row_loss`, `y`, `weight` (n).
 fn softmax_cross_entropy_forward<T: Real>(
     probs: &mut [f64],
+    row_loss: &mut [f64],
     logits: &[T],
     y: &[usize],
     weight: Option<&[f64]>,
     k: usize,
-) -> f64 {
-    let mut total = 0.0;
+) {
     for (i, (p_row, o_row)) in probs.chunks_exact_mut(k).zip(logits.chunks_exact(k)).enumerate() {
         let max = o_row
             .iter()
@@ -792,9 +809,14 @@ fn softmax_cross_entropy_forward<T: Real>(
         }
 
         let loss_i = max + ln(sum) - o_row[y[i]].to_f64();
-        total += weight.map_or(1.0, |w| w[i]) * loss_i;
+        row_loss[i] = weight.map_or(1.0, |w| w[i]) * loss_i;
     }
-    total / weight_total(weight, y.len())
+}
+
+/// The weighted mean loss `sum_i w_i L_i / sum_i w_i` of a batch from its rows' weighted losses,
+/// summed in row order.
+fn mean_loss(row_loss: &[f64], weight: Option<&[f64]>) -> f64 {
+    row_loss.iter().fold(0.0, |total, &l| total + l) / weight_total(weight, row_loss.len())
 }
 
 /// Softmax cross-entropy backward: `dlogits[i, k] = scale * w_i * (p[i, k] - [k == y_i])`.
@@ -849,6 +871,7 @@ struct Net<T> {
 struct Workspace<T> {
     act: Vec<Vec<T>>,
     probs: Vec<f64>,
+    row_loss: Vec<f64>,
     dz: Vec<Vec<T>>,
     dx: Vec<T>,
     dwt: Vec<Vec<T>>,
@@ -869,6 +892,7 @@ impl<T: Real> Workspace<T> {
         Workspace {
             act: layers.iter().map(|l| zeros(capacity * l.outputs)).collect(),
             probs: vec![0.0; capacity * net.outputs()],
+            row_loss: vec![0.0; capacity],
             dz: layers.iter().map(|l| zeros(capacity * l.outputs)).collect(),
             dx: zeros(capacity * net.inputs()),
             dwt: layers.iter().map(|l| zeros(l.inputs * l.outputs)).collect(),
@@ -936,14 +960,6 @@ impl<T: Real> Net<T> {
         self.layers[self.layers.len() - 1].outputs
     }
 
-    /// Copies `wt` into `w` for layers `from..`: after an update of `wt`, before the next input
-    /// gradient through those layers.
-    fn sync(&mut self, from: usize) {
-        for l in &mut self.layers[from..] {
-            transpose(&mut l.w, &l.wt, l.inputs, l.outputs);
-        }
-    }
-
     /// Forward pass of the `n` rows of `x` (n x d) through every layer; leaves the logits in
     /// `ws.act[L - 1][..n * K]`.
     fn forward(&self, ws: &mut Workspace<T>, x: &[T], n: usize) {
@@ -955,7 +971,8 @@ impl<T: Real> Net<T> {
         }
     }
 
-    /// Forward pass plus loss: fills `ws.probs` and returns the weighted mean cross-entropy.
+    /// Forward pass plus loss: fills `ws.probs` and `ws.row_loss` and returns the weighted mean
+    /// cross-entropy.
     fn forward_loss(
         &self,
         ws: &mut Workspace<T>,
@@ -963,12 +980,25 @@ impl<T: Real> Net<T> {
         y: &[usize],
         weight: Option<&[f64]>,
     ) -> f64 {
+        self.forward_row_losses(ws, x, y, weight);
+        mean_loss(&ws.row_loss[..y.len()], weight)
+    }
+
+    /// [`Net::forward_loss`] without the mean: each row's weighted loss in `ws.row_loss`.
+    fn forward_row_losses(
+        &self,
+        ws: &mut Workspace<T>,
+        x: &[T],
+        y: &[usize],
+        weight: Option<&[f64]>,
+    ) {
         let n = y.len();
         let k = self.outputs();
         self.forward(ws, x, n);
 
         let logits = &ws.act[self.layers.len() - 1][..n * k];
-        softmax_cross_entropy_forward(&mut ws.probs[..n * k], logits, y, weight, k)
+        let (probs, row_loss) = (&mut ws.probs[..n * k], &mut ws.row_loss[..n]);
+        softmax_cross_entropy_forward(probs, row_loss, logits, y, weight, k);
     }
 
     /// Backward pass after [`Net::forward_loss`] on the same rows, with the chain rule started
@@ -1543,8 +1573,8 @@ fn validate(x: &Matrix, y: &[usize], row_weight: Option<&[f64]>, cfg: &TrainConf
 /// Results depend only on the inputs and the state of `rng`.
 ///
 /// # Errors
-/// [`Error::usage`] for invalid settings or data (see [`TrainConfig`]; labels must be 0 or 1,
-/// `x` finite and non-empty, row weights finite and > 0). [`Error::run`] if a batch loss, a
+/// [`Error::usage`] for invalid settings or data (see [`TrainConfig`]; at least one hidden
+/// layer, labels 0 or 1, `x` finite and non-empty, row weights finite and > 0). [`Error::run`] if a batch loss, a
 /// gradient or a parameter becomes non-finite: "training diverged at epoch E (loss = ...): lower
 /// the learning rate"; the caller adds the fold and round.
 pub fn train(
@@ -1555,6 +1585,12 @@ pub fn train(
     rng: &mut Stream,
 ) -> Result<(Mlp, TrainReport)> {
     validate(x, y, row_weight, cfg)?;
+    if cfg.hidden.is_empty() {
+        return Err(Error::usage(
+            "the network needs at least one hidden layer (a linear model is the logistic \
+             classifier)",
+        ));
+    }
     let start = Mlp::he_init(x.cols(), &cfg.hidden, 2, rng);
     train_from(&start, x, y, row_weight, cfg, rng)
 }
@@ -1566,7 +1602,7 @@ pub fn train(
 ///
 /// # Errors
 /// As [`train`], and [`Error::usage`] if `x` does not have `start.inputs()` columns or `start`
-/// does not have two outputs.
+/// does not have two outputs and a hidden layer.
 pub fn train_from(
     start: &Mlp,
     x: &Matrix,
@@ -1584,6 +1620,9 @@ pub fn train_from(
             x.cols()
         )));
     }
+    if start.layers().len() < 2 {
+        return Err(Error::usage("the starting network has no hidden layer"));
+    }
     train_on(Kernel::active(), start, x, y, row_weight, cfg, rng)
 }
 
@@ -1597,44 +1636,57 @@ fn train_on(
     cfg: &TrainConfig,
     rng: &mut Stream,
 ) -> Result<(Mlp, TrainReport)> {
-    match cfg.precision {
-        Precision::F32 => {
-            train_net(Net::<f32>::with_kernel(start, kernel), x, y, row_weight, cfg, rng)
-        }
-        Precision::F64 => {
-            train_net(Net::<f64>::with_kernel(start, kernel), x, y, row_weight, cfg, rng)
-        }
-    }
+    let data = Data { x, y, row_weight };
+    with_pair(|pair| match cfg.precision {
+        Precision::F32 => train_net(Net::<f32>::with_kernel(start, kernel), data, cfg, rng, pair),
+        Precision::F64 => train_net(Net::<f64>::with_kernel(start, kernel), data, cfg, rng, pair),
+    })
 }
 
 /// The training loop of [`train_from`] on a network already in its working type.
+///
+/// The first layer's units are split between two [`Part`]s, which own their columns of the
+/// first layer and their rows of the second layer's `W^T`, so that each step runs as:
+/// 1. both parts: the first layer's forward pass for their units;
+/// 2. this thread: every later layer forward, the loss, and backward down to the second
+///    layer's output gradient, with Adam's update of everything past the second layer;
+/// 3. both parts: the rest of the backward pass and Adam's update of what they own.
+///
+/// The parts run on two threads when a second one is free ([`Pair::both`]). Between steps,
+/// each part's weights and activations stay in its own thread's cache, and only the second
+/// layer's inputs and output gradient (batch x width) cross between threads. (Splitting the
+/// batch's rows instead makes both threads read every weight each step, and was measured to
+/// gain nothing: moving the weights between the cores' caches cost as much as the halved
+/// arithmetic saved.)
+///
+/// Every element is computed by the same operations in the same order as by one pass over the
+/// whole network: the second layer's pre-activations are one chain over the first part's units
+/// then, continuing it ([`Epilogue::Continue`]), the second's. So the thread count changes no
+/// bit, and the network is the one a single pass would train.
 fn train_net<T: Real>(
     mut net: Net<T>,
-    x: &Matrix,
-    y: &[usize],
-    row_weight: Option<&[f64]>,
+    data: Data<'_>,
     cfg: &TrainConfig,
     rng: &mut Stream,
+    pair: &Pair,
 ) -> Result<(Mlp, TrainReport)> {
-    let (n, d) = (x.rows(), x.cols());
+    let Data { x, y, row_weight } = data;
+    let n = x.rows();
     let batch = if cfg.batch_size == 0 { n } else { cfg.batch_size.min(n) };
+    let kernel = net.kernel;
+    let layers = net.layers.len();
+    let last = layers - 1;
+    let k = net.outputs();
 
-    // Everything the loop touches, allocated once.
+    // Everything the loop touches, allocated once. `ws` serves the layers past the first (its
+    // buffers for the first layer stay unused: the parts hold those).
     let x_t: Vec<T> = x.as_slice().iter().map(|&v| T::from_f64(v)).collect();
+    let units = net.layers[0].outputs;
+    let mut parts =
+        [Part::new(&net, 0..units / 2, batch), Part::new(&net, units / 2..units, batch)];
     let mut ws = Workspace::new(&net, batch);
-    let zeros = |len: usize| vec![T::ZERO; len];
-    let mut moments: Vec<Moments<T>> = net
-        .layers
-        .iter()
-        .map(|l| Moments {
-            mw: zeros(l.wt.len()),
-            vw: zeros(l.wt.len()),
-            mb: zeros(l.bias.len()),
-            vb: zeros(l.bias.len()),
-        })
-        .collect();
+    let mut moments: Vec<Moments<T>> = net.layers.iter().map(Moments::new).collect();
     let mut order: Vec<usize> = (0..n).collect();
-    let mut batch_x = zeros(batch * d);
     let mut batch_y = vec![0usize; batch];
     let mut batch_w = vec![0.0; batch];
     let mut epoch_loss = Vec::with_capacity(cfg.epochs);
@@ -1651,44 +1703,94 @@ fn train_net<T: Real>(
         let mut batches = 0usize;
         for rows in order.chunks(batch) {
             let m = rows.len();
-
-            // Gather the batch into the workspace buffers.
             for (slot, &r) in rows.iter().enumerate() {
-                batch_x[slot * d..(slot + 1) * d].copy_from_slice(&x_t[r * d..(r + 1) * d]);
                 batch_y[slot] = y[r];
                 if let Some(w) = row_weight {
                     batch_w[slot] = w[r];
                 }
             }
-            let bx = &batch_x[..m * d];
             let by = &batch_y[..m];
             let bw = row_weight.map(|_| &batch_w[..m]);
 
-            // Forward, then backward from dL/do = w_i (p - onehot(y)) / sum(w); the first
-            // layer's input gradient is not needed for training.
-            let loss = net.forward_loss(&mut ws, bx, by, bw);
+            // 1. The first layer, each part gathering the batch into its own buffer.
+            let [p0, p1] = &mut parts;
+            let first = &net.layers[0];
+            pair.both(
+                || p0.forward(kernel, first, &x_t, rows),
+                || p1.forward(kernel, first, &x_t, rows),
+            );
+
+            // 2. The second layer's pre-activations: one chain over the first part's units,
+            // continued over the second's; then the later layers and the loss.
+            let second = &net.layers[1];
+            let no = second.outputs;
+            for (p, part) in parts.iter().enumerate() {
+                let h = part.units.len();
+                let a = Strided { data: &part.act[..m * h], row: h, col: 1 };
+                let b = &second.wt[part.units.start * no..part.units.end * no];
+                let epi = match (p, last > 1) {
+                    (0, _) => Epilogue::Bias(&second.bias),
+                    (_, true) => Epilogue::ContinueRelu,
+                    (_, false) => Epilogue::Continue,
+                };
+                gemm(kernel, &mut ws.act[1][..m * no], a, b, Shape { m, n: no, k: h }, epi);
+            }
+            for l in 2..layers {
+                let (below, here) = ws.act.split_at_mut(l);
+                dense_forward(kernel, &mut here[0], &below[l - 1], &net.layers[l], m, l < last);
+            }
+            let (probs, row_loss) = (&mut ws.probs[..m * k], &mut ws.row_loss[..m]);
+            softmax_cross_entropy_forward(probs, row_loss, &ws.act[last][..m * k], by, bw, k);
+            let loss = mean_loss(&ws.row_loss[..m], bw);
             if !loss.is_finite() {
                 return Err(diverged(epoch, loss));
             }
-            let scale = 1.0 / weight_total(bw, m);
-            net.backward(&mut ws, bx, by, bw, scale, Want { params: true, input: false });
 
-            // Adam step t (1-based), with bias correction.
+            // Backward from dL/do = w_i (p - onehot(y)) / sum(w) down to the second layer's dz.
+            let scale = 1.0 / weight_total(bw, m);
+            let (dlogits, probs) = (&mut ws.dz[last][..m * k], &ws.probs[..m * k]);
+            softmax_cross_entropy_backward(dlogits, probs, by, bw, scale, k);
+            for l in (2..layers).rev() {
+                let (below, here) = ws.dz.split_at_mut(l);
+                let dinp = Some((&mut below[l - 1][..], Some(&ws.act[l - 1][..])));
+                let dparams = Some((&mut ws.dwt[l][..], &mut ws.db[l][..]));
+                let layer = &net.layers[l];
+                dense_backward(kernel, dinp, dparams, &here[0], &ws.act[l - 1], layer, m);
+            }
+            column_sums(&mut ws.db[1], &ws.dz[1][..m * no]);
+
+            // Adam step t (1-based), with bias correction: here the layers past the second and
+            // the second layer's bias.
             t = t.saturating_add(1);
             let step = AdamStep::<T>::new(cfg, t);
             let mut finite = true;
-            let kernel = net.kernel;
-            for (l, (layer, mom)) in net.layers.iter_mut().zip(&mut moments).enumerate() {
-                let (dwt, db) = (&ws.dwt[l], &ws.db[l]);
-                let (mw, vw, mb, vb) = (&mut mom.mw, &mut mom.vw, &mut mom.mb, &mut mom.vb);
-                finite &= adam_update_par(kernel, &mut layer.wt, dwt, mw, vw, decay, step);
-                finite &= adam_update(kernel, &mut layer.bias, db, mb, vb, T::ZERO, step);
+            for (l, (layer, mom)) in net.layers.iter_mut().zip(&mut moments).enumerate().skip(1) {
+                let Moments { mw, vw, mb, vb } = mom;
+                if l > 1 {
+                    finite &= adam_update(kernel, &mut layer.wt, &ws.dwt[l], mw, vw, decay, step);
+                    // The next backward pass reads W, not W^T.
+                    transpose(&mut layer.w, &layer.wt, layer.inputs, layer.outputs);
+                }
+                finite &= adam_update(kernel, &mut layer.bias, &ws.db[l], mb, vb, T::ZERO, step);
             }
-            if !finite {
+
+            // 3. Each part: the rest of the backward pass and the update of what it owns,
+            // with its rows of the second layer's weights.
+            let at = parts[0].units.end * no;
+            let (wt0, wt1) = net.layers[1].wt.split_at_mut(at);
+            let (g0, g1) = ws.dwt[1].split_at_mut(at);
+            let Moments { mw, vw, .. } = &mut moments[1];
+            let ((mw0, mw1), (vw0, vw1)) = (mw.split_at_mut(at), vw.split_at_mut(at));
+            let dz_second = &ws.dz[1][..m * no];
+            let update = Update { kernel, decay, step };
+            let [p0, p1] = &mut parts;
+            let (finite0, finite1) = pair.both(
+                || p0.backward(&update, dz_second, Rows { wt: wt0, dwt: g0, mw: mw0, vw: vw0 }),
+                || p1.backward(&update, dz_second, Rows { wt: wt1, dwt: g1, mw: mw1, vw: vw1 }),
+            );
+            if !(finite && finite0 && finite1) {
                 return Err(diverged(epoch, loss));
             }
-            // The next backward pass reads W (not W^T) of every layer but the first.
-            net.sync(1);
 
             loss_sum += loss;
             batches += 1;
@@ -1696,7 +1798,165 @@ fn train_net<T: Real>(
         epoch_loss.push(loss_sum / batches as f64);
     }
 
+    for part in &parts {
+        part.store(&mut net.layers[0]);
+    }
     Ok((net.to_mlp(), TrainReport { epoch_loss }))
+}
+
+/// The training rows of [`train_net`]: `x` (n x d), labels `y` and optional row weights.
+#[derive(Clone, Copy)]
+struct Data<'a> {
+    x: &'a Matrix,
+    y: &'a [usize],
+    row_weight: Option<&'a [f64]>,
+}
+
+/// The scalars of one Adam update.
+struct Update<T> {
+    kernel: Kernel,
+    decay: T,
+    step: AdamStep<T>,
+}
+
+/// A part's rows of the second layer's `W^T` (units x outputs), with their gradient and Adam
+/// moments, lent to it for phase 3 of a step.
+struct Rows<'a, T> {
+    wt: &'a mut [T],
+    dwt: &'a mut [T],
+    mw: &'a mut [T],
+    vw: &'a mut [T],
+}
+
+/// One of the two parts of a training step (see [`train_net`]): some of the first layer's units
+/// and everything of theirs that a step computes.
+struct Part<T> {
+    /// The first layer's outputs this part owns: also the second layer's inputs it owns.
+    units: std::ops::Range<usize>,
+    /// The widths around them: the first layer's inputs, the second layer's outputs.
+    inputs: usize,
+    next_outputs: usize,
+    /// The first layer's `W^T` and bias restricted to `units` (d x h, h), their gradients and
+    /// Adam moments.
+    wt: Vec<T>,
+    bias: Vec<T>,
+    dwt: Vec<T>,
+    db: Vec<T>,
+    moments: Moments<T>,
+    /// The second layer's `W` restricted to inputs `units` (O x h), for the input gradient.
+    w_next: Vec<T>,
+    /// The batch's inputs (m x d); the first layer's outputs `h` and their gradient `dz` for
+    /// `units` (m x h).
+    x: Vec<T>,
+    act: Vec<T>,
+    dz: Vec<T>,
+}
+
+impl<T: Real> Part<T> {
+    fn new(net: &Net<T>, units: std::ops::Range<usize>, capacity: usize) -> Part<T> {
+        let (first, second) = (&net.layers[0], &net.layers[1]);
+        let (d, h, no) = (first.inputs, units.len(), second.outputs);
+        let wt: Vec<T> =
+            first.wt.chunks_exact(first.outputs).flat_map(|r| &r[units.clone()]).copied().collect();
+        let mut w_next = vec![T::ZERO; no * h];
+        transpose(&mut w_next, &second.wt[units.start * no..units.end * no], h, no);
+        let zeros = |len: usize| vec![T::ZERO; len];
+        Part {
+            bias: first.bias[units.clone()].to_vec(),
+            dwt: zeros(d * h),
+            db: zeros(h),
+            moments: Moments { mw: zeros(d * h), vw: zeros(d * h), mb: zeros(h), vb: zeros(h) },
+            w_next,
+            x: zeros(capacity * d),
+            act: zeros(capacity * h),
+            dz: zeros(capacity * h),
+            wt,
+            units,
+            inputs: d,
+            next_outputs: no,
+        }
+    }
+
+    /// Gathers the batch `rows` of `x_t` (n x d) and computes `h = max(x W^T + b, 0)` for this
+    /// part's units.
+    fn forward(&mut self, kernel: Kernel, first: &Layer<T>, x_t: &[T], rows: &[usize]) {
+        let (m, d, h) = (rows.len(), first.inputs, self.units.len());
+        for (slot, &r) in rows.iter().enumerate() {
+            self.x[slot * d..(slot + 1) * d].copy_from_slice(&x_t[r * d..(r + 1) * d]);
+        }
+        let a = Strided { data: &self.x[..m * d], row: d, col: 1 };
+        let epi = Epilogue::BiasRelu(&self.bias);
+        gemm(kernel, &mut self.act[..m * h], a, &self.wt, Shape { m, n: h, k: d }, epi);
+    }
+
+    /// Given the second layer's `dz` (m x O) of the batch of the last [`Part::forward`]: the
+    /// second layer's weight gradient for this part's units, this part's `dz = (dz_2 W_2)
+    /// [h > 0]` (with `W_2` before this step's update), the first layer's gradients, then Adam's
+    /// update of this part's parameters and of `second`. Returns whether every updated
+    /// parameter is finite.
+    fn backward(&mut self, update: &Update<T>, dz_next: &[T], second: Rows<'_, T>) -> bool {
+        let Update { kernel, decay, step } = *update;
+        let (d, h, no) = (self.inputs, self.units.len(), self.next_outputs);
+        let m = dz_next.len() / no;
+        let (act, x) = (&self.act[..m * h], &self.x[..m * d]);
+
+        // The second layer: dwt[i, o] = sum_b h[b, i] dz_2[b, o] for inputs i in `units`.
+        let a = Strided { data: act, row: 1, col: h };
+        gemm(kernel, second.dwt, a, dz_next, Shape { m: h, n: no, k: m }, Epilogue::Plain);
+        let dz = &mut self.dz[..m * h];
+        let a = Strided { data: dz_next, row: no, col: 1 };
+        gemm(kernel, dz, a, &self.w_next, Shape { m, n: h, k: no }, Epilogue::Mask(act));
+        // The first layer: dwt[i, o] = sum_b x[b, i] dz[b, o], db = column sums of dz.
+        let a = Strided { data: x, row: 1, col: d };
+        gemm(kernel, &mut self.dwt, a, dz, Shape { m: d, n: h, k: m }, Epilogue::Plain);
+        column_sums(&mut self.db, dz);
+
+        let Rows { wt, dwt, mw, vw } = second;
+        let mut finite = adam_update_par(kernel, wt, dwt, mw, vw, decay, step);
+        transpose(&mut self.w_next, wt, h, no);
+        let Moments { mw, vw, mb, vb } = &mut self.moments;
+        finite &= adam_update_par(kernel, &mut self.wt, &self.dwt, mw, vw, decay, step);
+        finite &= adam_update(kernel, &mut self.bias, &self.db, mb, vb, T::ZERO, step);
+        finite
+    }
+
+    /// Writes this part's columns of the first layer back into `first`.
+    fn store(&self, first: &mut Layer<T>) {
+        let h = self.units.len();
+        if h == 0 {
+            return;
+        }
+        for (row, own) in first.wt.chunks_exact_mut(first.outputs).zip(self.wt.chunks_exact(h)) {
+            row[self.units.clone()].copy_from_slice(own);
+        }
+        first.bias[self.units.clone()].copy_from_slice(&self.bias);
+    }
+}
+
+/// `sums[o] = sum_b rows[b, o]`, rows in order: a bias gradient from its `dz`.
+fn column_sums<T: Real>(sums: &mut [T], rows: &[T]) {
+    sums.fill(T::ZERO);
+    if sums.is_empty() {
+        return;
+    }
+    for row in rows.chunks_exact(sums.len()) {
+        for (s, &v) in sums.iter_mut().zip(row) {
+            *s = *s + v;
+        }
+    }
+}
+
+impl<T: Real> Moments<T> {
+    /// Zero moments for `layer`.
+    fn new(layer: &Layer<T>) -> Moments<T> {
+        let zeros = |len: usize| vec![T::ZERO; len];
+        Moments {
+            mw: zeros(layer.wt.len()),
+            vw: zeros(layer.wt.len()),
+            mb: zeros(layer.bias.len()),
+            vb: zeros(layer.bias.len()),
+        }
+    }
 }
 
 /// The error [`train`] returns when the loss, a gradient or a parameter stops being finite.
