@@ -3,9 +3,10 @@
 //! 1. the full default GL-RFE run (106 -> 15 features, step 1, SMOTE, network 64,32, 100 epochs,
 //!    batch 32) on the bundled synthetic table, against PyTorch's 97 s (goal 1/30, aim 1/50);
 //! 2. the dense products of one training step (batch 32, widths 106/64/32/2) against the
-//!    measured multiply + add peak of one core with each available kernel's instruction set
-//!    (goal >= 30%);
-//! 3. 5-fold cross-validation on 2 threads against 1 (goal >= 1.8x, byte-identical);
+//!    measured peak of one core with each available kernel's instruction set and arithmetic
+//!    (multiply + add in f64, fused multiply-add in f32) (goal >= 30%);
+//! 3. `assess` with 5 outer folds (nested, the default GL-RFE in each), and 5-fold
+//!    cross-validation of the network, on 2 threads against 1 (goal >= 1.8x, byte-identical);
 //! 4. a generated 5,000 x 2,000 table, `--step 0.1`, down to 15 (goal <= 2 min, < 1 GiB), and
 //!    time and peak memory as rows and features grow, each size in its own child process.
 //!
@@ -13,14 +14,16 @@
 //! the weight gradient per weight, and 2 per weight for the input gradient of every layer but
 //! the first (training does not need it). Wall times are the minimum of a few runs; the load
 //! average is printed with them because the machine may be shared. Target 1 runs the full run
-//! on the baseline kernel too, in a child process (the kernel is chosen once per process), and
-//! checks that it keeps the same features. `cargo bench --bench glrfe -- 1 2` runs only the
+//! on the baseline kernel too (in `f32` with 5 epochs a round: the baseline's fused
+//! multiply-adds are library calls), in a child process (the kernel is chosen once per
+//! process), and checks that it keeps the same features. `cargo bench --bench glrfe -- 1 2` runs only the
 //! targets named.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
+use glrfe::assess::{self, AssessConfig, Keep, Protocol};
 use glrfe::data::{self, Dataset, LoadOptions};
 use glrfe::matrix::Matrix;
 use glrfe::nn::bench::{StepKernels, train_flop};
@@ -42,7 +45,7 @@ fn main() {
     }
 
     if let Some(i) = args.iter().position(|a| a == "glrfe-child") {
-        glrfe_child(&args[i + 1], args[i + 2].parse().unwrap());
+        glrfe_child(&args[i + 1], args[i + 2].parse().unwrap(), args[i + 3].parse().unwrap());
         return;
     }
     // `cargo bench --bench glrfe -- 2` (or `1`, `3`, `4`, several) runs those targets only.
@@ -87,11 +90,16 @@ fn target_kernels(data: &Dataset) {
     for kernel in Kernel::ALL.into_iter().filter(|k| k.is_available()) {
         let peak = measured_peak(kernel);
         println!(
-            "    peak of one core, {} kernel (separate multiply and add), measured: f64 {:.1} \
-             GFLOP/s, f32 {:.1} GFLOP/s",
+            "    peak of one core, {} kernel, measured: f64 {:.1} GFLOP/s (multiply and add), f32 \
+             {:.1} GFLOP/s ({})",
             kernel.name(),
             peak.0,
-            peak.1
+            peak.1,
+            if kernel == Kernel::Baseline {
+                "multiply and add; the products' f32 FMA is a library call here"
+            } else {
+                "fused multiply-add"
+            }
         );
         for (precision, peak) in [(Precision::F64, peak.0), (Precision::F32, peak.1)] {
             let mut k = StepKernels::with_kernel(&mlp, &x, &y, precision, kernel);
@@ -157,6 +165,7 @@ fn target_glrfe(data: &Dataset, root: &Path) {
     one_train(Precision::F64);
     one_train(Precision::F32);
 
+    let peak = measured_peak(Kernel::active());
     let mut kept = Vec::new();
     for (precision, threads) in
         [(Precision::F64, 2), (Precision::F32, 2), (Precision::F64, 1), (Precision::F32, 1)]
@@ -169,9 +178,12 @@ fn target_glrfe(data: &Dataset, root: &Path) {
             })
         });
         kept.push(sel.unwrap().kept);
+        let core_peak = if precision == Precision::F64 { peak.0 } else { peak.1 };
+        let gflops = run_flop / secs / 1e9;
         println!(
             "    full run, {}, {} thread{}: {:>6.2} s = 1/{:.0} of PyTorch's {PYTORCH_SECONDS} s \
-             (goal <= {:.1} s, aim {:.1} s), {:.1} GFLOP/s; load {}",
+             (goal <= {:.1} s, aim {:.1} s), {:.1} GFLOP/s = {:.0}% of one core's peak, {:.0}% of \
+             {threads}; load {}",
             precision.name(),
             threads,
             if threads == 1 { "" } else { "s" },
@@ -179,26 +191,36 @@ fn target_glrfe(data: &Dataset, root: &Path) {
             PYTORCH_SECONDS / secs,
             PYTORCH_SECONDS / 30.0,
             PYTORCH_SECONDS / 50.0,
-            run_flop / secs / 1e9,
+            gflops,
+            100.0 * gflops / core_peak,
+            100.0 * gflops / core_peak / threads as f64,
             loadavg()
         );
     }
-    // The baseline kernel in a child process (the kernel is chosen once per process).
+    // The baseline kernel in a child process (the kernel is chosen once per process): the full
+    // run in f64; in f32, whose fused multiply-adds are library calls there, 5 epochs a round
+    // against the same on the active kernel.
     if Kernel::active() != Kernel::Baseline {
-        for (i, precision) in [Precision::F64, Precision::F32].into_iter().enumerate() {
-            let (secs, base_kept) = run_glrfe_child(precision, Kernel::Baseline);
-            println!(
-                "    full run, {}, 2 threads, baseline kernel: {:>6.2} s = 1/{:.0} of PyTorch's \
-                 {PYTORCH_SECONDS} s, {:.1} GFLOP/s; kept set identical to {}'s: {}",
-                precision.name(),
-                secs,
-                PYTORCH_SECONDS / secs,
-                run_flop / secs / 1e9,
-                Kernel::active().name(),
-                if base_kept == kept[i] { "yes" } else { "NO" }
-            );
-            assert_eq!(base_kept, kept[i], "results must not depend on the kernel");
-        }
+        let (secs, base_kept) = run_glrfe_child(Precision::F64, Kernel::Baseline, 100);
+        println!(
+            "    full run, f64, 2 threads, baseline kernel: {:>6.2} s = 1/{:.0} of PyTorch's \
+             {PYTORCH_SECONDS} s, {:.1} GFLOP/s; kept set identical to {}'s: {}",
+            secs,
+            PYTORCH_SECONDS / secs,
+            run_flop / secs / 1e9,
+            Kernel::active().name(),
+            if base_kept == kept[0] { "yes" } else { "NO" }
+        );
+        assert_eq!(base_kept, kept[0], "results must not depend on the kernel");
+        let (base_secs, base_kept) = run_glrfe_child(Precision::F32, Kernel::Baseline, 5);
+        let (secs, active_kept) = run_glrfe_child(Precision::F32, Kernel::active(), 5);
+        println!(
+            "    f32, 5 epochs a round, 2 threads: baseline kernel {base_secs:.2} s, {} {secs:.2} s; \
+             kept sets identical: {}",
+            Kernel::active().name(),
+            if base_kept == active_kept { "yes" } else { "NO" }
+        );
+        assert_eq!(base_kept, active_kept, "results must not depend on the kernel");
     }
     assert_eq!(kept[0], kept[2], "f64 results must not depend on the thread count");
     assert_eq!(kept[1], kept[3], "f32 results must not depend on the thread count");
@@ -224,10 +246,11 @@ fn target_glrfe(data: &Dataset, root: &Path) {
     }
 }
 
-/// The full default run in a child process on `kernel`, 2 threads: (seconds, kept features).
-fn run_glrfe_child(precision: Precision, kernel: Kernel) -> (f64, Vec<usize>) {
+/// The default run with `epochs` a round in a child process on `kernel`, 2 threads: (seconds,
+/// kept features).
+fn run_glrfe_child(precision: Precision, kernel: Kernel, epochs: usize) -> (f64, Vec<usize>) {
     let out = Command::new(std::env::current_exe().unwrap())
-        .args(["glrfe-child", precision.name(), "2"])
+        .args(["glrfe-child", precision.name(), "2", &epochs.to_string()])
         .env("GLRFE_KERNEL", kernel.name())
         .output()
         .unwrap();
@@ -238,12 +261,14 @@ fn run_glrfe_child(precision: Precision, kernel: Kernel) -> (f64, Vec<usize>) {
     (secs, f.map(|v| v.parse().unwrap()).collect())
 }
 
-/// The full default run, the shorter of two; prints "seconds kept-feature...".
-fn glrfe_child(precision: &str, threads: usize) {
+/// The default run with `epochs` a round, the shorter of two; prints "seconds
+/// kept-feature...".
+fn glrfe_child(precision: &str, threads: usize, epochs: usize) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let data = load(&root.join("fixtures/synthetic/radiomics_synthetic.csv"), "stage");
     let precision = if precision == "f32" { Precision::F32 } else { Precision::F64 };
-    let cfg = with_precision(&GlrfeConfig::default(), precision);
+    let mut cfg = with_precision(&GlrfeConfig::default(), precision);
+    cfg.train.epochs = epochs;
     let mut sel = None;
     let secs = in_pool(threads, || {
         min_time(2, || sel = Some(select::glrfe(&data.x, &data.y, &cfg, 1, &[], None).unwrap()))
@@ -295,7 +320,43 @@ fn warm_vs_cold(name: &str, data: &Dataset, warm_epochs: usize) {
 // Target 3: cross-validation on 1 and 2 threads
 
 fn target_cross_validation(data: &Dataset) {
-    println!("\n[3] cross-validation of the network on all 106 features, f64, load {}", loadavg());
+    // `assess` as run from the command line with its defaults but the bootstrap: nested, 5
+    // outer folds, the default GL-RFE (106 -> 15, step 1, f64) inside each.
+    println!(
+        "\n[3] assess, nested, 5 outer folds, default GL-RFE in each, f64; load {}",
+        loadavg()
+    );
+    let cfg = AssessConfig {
+        glrfe: GlrfeConfig::default(),
+        keep: Keep::Fixed(15),
+        outer: 5,
+        repeats: 1,
+        bootstrap: 0,
+        protocol: Protocol::Nested,
+    };
+    let all: Vec<usize> = (0..data.d()).collect();
+    let mut reports = Vec::new();
+    let mut secs = Vec::new();
+    for threads in [1, 2] {
+        secs.push(in_pool(threads, || {
+            min_time(1, || {
+                let r = assess::assess(data, &all, &cfg, 42, None).unwrap();
+                reports.push(format!("{:?}", r));
+            })
+        }));
+    }
+    let identical = reports[0] == reports[1];
+    println!(
+        "    1 thread {:.1} s, 2 threads {:.1} s: {:.2}x (goal >= 1.8x; 5 folds as indivisible \
+         tasks would allow at most 1.67x); results byte-identical: {}",
+        secs[0],
+        secs[1],
+        secs[0] / secs[1],
+        if identical { "yes" } else { "NO" }
+    );
+    assert!(identical, "assess must not depend on the thread count");
+
+    println!("    cross-validation of the network on all 106 features, f64, load {}", loadavg());
     let all: Vec<usize> = (0..data.d()).collect();
     let cfg = PipelineConfig::new(Balance::Smote { k: 5 }, None, TrainConfig::default());
     for repeats in [1, 2] {
@@ -445,61 +506,104 @@ fn cpu_model() -> String {
         .unwrap_or_else(|| "unknown CPU".into())
 }
 
-/// The peak multiply and add throughput of one core with `kernel`'s vectors, in GFLOP/s (f64,
-/// f32): independent chains of multiplies and of adds, 14 of them (16 vector registers less
-/// two operands), so that neither latency nor loads limit them.
+/// The peak throughput of one core with `kernel`'s vectors and the arithmetic the products use,
+/// in GFLOP/s (f64, f32): for `f64` separate multiplies and adds, for `f32` fused multiply-adds
+/// (2 FLOP each) where the kernel has FMA; 14 independent chains (16 vector registers less two
+/// operands), so that neither latency nor loads limit them.
 fn measured_peak(kernel: Kernel) -> (f64, f64) {
-    type Chains<T, const L: usize> = ([[T; L]; 7], [[T; L]; 7]);
+    trait Lane: Copy + std::ops::Mul<Output = Self> + std::ops::Add<Output = Self> {
+        fn fma(self, a: Self, b: Self) -> Self;
+    }
+    impl Lane for f64 {
+        fn fma(self, a: f64, b: f64) -> f64 {
+            self.mul_add(a, b)
+        }
+    }
+    impl Lane for f32 {
+        fn fma(self, a: f32, b: f32) -> f32 {
+            self.mul_add(a, b)
+        }
+    }
+    type Chains<T, const L: usize> = [[T; L]; 14];
     #[inline(always)]
-    fn chains<T, const L: usize>(iters: usize, one: T, f: T, d: T) -> Chains<T, L>
-    where
-        T: Copy + std::ops::Mul<Output = T> + std::ops::Add<Output = T>,
-    {
-        let mut p = [[one; L]; 7];
-        let mut s = [[one; L]; 7];
+    fn chains<T: Lane, const L: usize, const FUSED: bool>(
+        iters: usize,
+        one: T,
+        f: T,
+        d: T,
+    ) -> Chains<T, L> {
+        let mut c = [[one; L]; 14];
         for _ in 0..iters {
-            for (pv, sv) in p.iter_mut().zip(s.iter_mut()) {
-                for (a, b) in pv.iter_mut().zip(sv.iter_mut()) {
-                    *a = *a * f;
-                    *b = *b + d;
+            for (i, cv) in c.iter_mut().enumerate() {
+                for a in cv.iter_mut() {
+                    *a = if FUSED {
+                        a.fma(f, d)
+                    } else if i % 2 == 0 {
+                        *a * f
+                    } else {
+                        *a + d
+                    };
                 }
             }
         }
-        (p, s)
+        c
     }
     #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn chains_avx2<T, const L: usize>(iters: usize, one: T, f: T, d: T) -> Chains<T, L>
-    where
-        T: Copy + std::ops::Mul<Output = T> + std::ops::Add<Output = T>,
-    {
-        chains(iters, one, f, d)
+    #[target_feature(enable = "avx2,fma")]
+    unsafe fn chains_avx2<T: Lane, const L: usize, const FUSED: bool>(
+        iters: usize,
+        one: T,
+        f: T,
+        d: T,
+    ) -> Chains<T, L> {
+        chains::<T, L, FUSED>(iters, one, f, d)
     }
-    fn run<T, const L: usize>(kernel: Kernel, one: T, factor: T, step: T) -> f64
-    where
-        T: Copy + std::ops::Mul<Output = T> + std::ops::Add<Output = T>,
-    {
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,fma")]
+    unsafe fn chains_avx512<T: Lane, const L: usize, const FUSED: bool>(
+        iters: usize,
+        one: T,
+        f: T,
+        d: T,
+    ) -> Chains<T, L> {
+        chains::<T, L, FUSED>(iters, one, f, d)
+    }
+    fn run<T: Lane, const L: usize, const FUSED: bool>(
+        kernel: Kernel,
+        one: T,
+        factor: T,
+        step: T,
+    ) -> f64 {
         let iters = 20_000_000usize;
         let secs = min_time(5, || {
             let (f, d) = (std::hint::black_box(factor), std::hint::black_box(step));
             let out: Chains<T, L> = match kernel {
-                Kernel::Baseline => chains(iters, one, f, d),
+                Kernel::Baseline => chains::<T, L, FUSED>(iters, one, f, d),
                 // SAFETY: only called for available kernels.
                 #[cfg(target_arch = "x86_64")]
-                Kernel::Avx2 => unsafe { chains_avx2(iters, one, f, d) },
+                Kernel::Avx2 => unsafe { chains_avx2::<T, L, FUSED>(iters, one, f, d) },
+                #[cfg(target_arch = "x86_64")]
+                Kernel::Avx512 => unsafe { chains_avx512::<T, L, FUSED>(iters, one, f, d) },
                 #[allow(unreachable_patterns)]
                 _ => unreachable!("no such kernel on this architecture"),
             };
             std::hint::black_box(out);
         });
-        (iters * 7 * 2 * L) as f64 / secs / 1e9
+        let flop_per_op = if FUSED { 2 } else { 1 };
+        (iters * 14 * L * flop_per_op) as f64 / secs / 1e9
     }
+    let (a, b) = (1.0 + 1e-12, 1e-12);
     match kernel {
+        // The baseline has no FMA: its f32 products call a software fused multiply-add, far
+        // below this peak of separate multiplies and adds.
         Kernel::Baseline => {
-            (run::<f64, 2>(kernel, 1.0, 1.0 + 1e-12, 1e-12), run::<f32, 4>(kernel, 1.0, 1.0, 1e-7))
+            (run::<f64, 2, false>(kernel, 1.0, a, b), run::<f32, 4, false>(kernel, 1.0, 1.0, 1e-7))
         }
-        _ => {
-            (run::<f64, 4>(kernel, 1.0, 1.0 + 1e-12, 1e-12), run::<f32, 8>(kernel, 1.0, 1.0, 1e-7))
+        Kernel::Avx2 => {
+            (run::<f64, 4, false>(kernel, 1.0, a, b), run::<f32, 8, true>(kernel, 1.0, 1.0, 1e-7))
+        }
+        Kernel::Avx512 => {
+            (run::<f64, 8, false>(kernel, 1.0, a, b), run::<f32, 16, true>(kernel, 1.0, 1.0, 1e-7))
         }
     }
 }

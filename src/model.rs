@@ -103,16 +103,16 @@ impl ModelFile {
                 self.features.len()
             )));
         }
-        if self.scaler.median.is_none() {
-            if let Some(k) = x.as_slice().iter().position(|v| v.is_nan()) {
-                return Err(Error::input(format!(
-                    "row {} has no value for '{}', and this model file records no training \
-                     medians to impute it with; fill the cell, or retrain the model with this \
-                     version of glrfe",
-                    k / x.cols() + 1,
-                    self.features[k % x.cols()]
-                )));
-            }
+        if self.scaler.median.is_none()
+            && let Some(k) = x.as_slice().iter().position(|v| v.is_nan())
+        {
+            return Err(Error::input(format!(
+                "row {} has no value for '{}', and this model file records no training medians \
+                 to impute it with; fill the cell, or retrain the model with this version of \
+                 glrfe",
+                k / x.cols() + 1,
+                self.features[k % x.cols()]
+            )));
         }
         Ok(self.scaler.transform(x))
     }

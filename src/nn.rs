@@ -16,11 +16,12 @@
 //! [`Precision`]), which also keeps every weight matrix transposed (`inputs x outputs`) so that
 //! all three products of a layer (forward, weight gradient, input gradient) are one kernel,
 //! `gemm`: `C = A B` with `B`'s rows contiguous, register-blocked, each output element one
-//! chain of multiply-then-add in increasing `k`. That order is fixed by the source and the same
-//! for every vector width, and there is no fused multiply-add (`fma` is never enabled, and Rust
-//! never contracts), so the AVX2 copy of the kernel and of Adam that runs where the processor
-//! has AVX2 (see [`Kernel`]) gives the same bits as the baseline SSE2 copy: a given build gives
-//! the same bits on any x86-64 machine. `exp` and `ln` in the softmax are written out here too
+//! chain of multiply-adds in increasing `k` (in `f64` a multiply then an add, in `f32` one
+//! fused multiply-add: see [`Precision`]). That order and those operations are fixed by the
+//! source and the same for every vector width (Rust never contracts a multiply and an add on
+//! its own), so the AVX2 and AVX-512 copies of the kernel and of Adam that run where the
+//! processor has them (see [`Kernel`]) give the same bits as the baseline SSE2 copy: a given
+//! build gives the same bits on any x86-64 machine. `exp` and `ln` in the softmax are written out here too
 //! ([`exp`], [`ln`]) rather than taken from the platform's libm, whose glibc version picks an
 //! FMA or a non-FMA variant at run time.
 //!
@@ -101,10 +102,16 @@ pub struct Gradients {
 /// in the public API (loss, gradients, predictions), is `f64` either way.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Precision {
-    /// Single precision: twice the numbers per vector register, about twice as fast; weights,
-    /// activations, gradients and Adam moments are `f32`, the softmax and loss `f64`.
+    /// Single precision, the reference PyTorch setup's: twice the numbers per vector register;
+    /// weights, activations, gradients and Adam moments are `f32`, the softmax and loss `f64`.
+    /// Every term of a product is one fused multiply-add (rounded once, as the CPU kernels of
+    /// such frameworks compute), which is both faster and closer to the exact sum than a
+    /// multiply and an add. Processors without FMA (x86-64 from before 2013) get the same bits
+    /// from a correctly rounded software `fmaf`, much more slowly.
     F32,
-    /// Double precision throughout.
+    /// Double precision throughout, every term of a product a multiply then an add, each
+    /// rounded (no fused multiply-add, so the baseline x86-64 instruction set computes it at
+    /// full speed).
     #[default]
     F64,
 }
@@ -138,6 +145,9 @@ trait Real:
     /// Exact.
     fn to_f64(self) -> f64;
     fn sqrt(self) -> Self;
+    /// `self + a b`, the step of every product's chain: a multiply then an add, each rounded,
+    /// in `f64`; one fused multiply-add, rounded once, in `f32` (see [`Precision::F32`]).
+    fn multiply_add(self, a: Self, b: Self) -> Self;
     fn is_finite(self) -> bool;
     /// [`gemm_tiles`] with the register tile of this type and `kernel`'s registers.
     fn gemm_tiles(
@@ -161,6 +171,10 @@ impl Real for f64 {
     fn sqrt(self) -> f64 {
         f64::sqrt(self)
     }
+    #[inline(always)]
+    fn multiply_add(self, a: f64, b: f64) -> f64 {
+        self + a * b
+    }
     fn is_finite(self) -> bool {
         f64::is_finite(self)
     }
@@ -177,11 +191,16 @@ impl Real for f64 {
             // for the 4 loads of a row of B and the broadcast of A.
             Kernel::Baseline => gemm_tiles::<f64, 2, 8>(c, a, b, shape, epi),
             // 4 rows x 8 columns: 8 accumulators of four lanes in AVX2's 16 registers.
-            // SAFETY: `Kernel::Avx2` is only ever chosen where the CPU has AVX2.
+            // SAFETY: `Kernel::Avx2` is only ever chosen where the CPU has AVX2 and FMA.
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => unsafe { avx2::gemm_tiles::<f64, 4, 8>(c, a, b, shape, epi) },
+            // 4 rows x 16 columns: 8 accumulators of eight lanes in AVX-512's 32 registers
+            // (measured faster than 2, 6 or 8 rows x 8 or 16 columns and 4 x 32).
+            // SAFETY: `Kernel::Avx512` is only ever chosen where the CPU has AVX-512F.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => unsafe { avx512::gemm_tiles::<f64, 4, 16>(c, a, b, shape, epi) },
             #[cfg(not(target_arch = "x86_64"))]
-            Kernel::Avx2 => unreachable!("AVX2 is never available off x86-64"),
+            Kernel::Avx2 | Kernel::Avx512 => unreachable!("never available off x86-64"),
         }
     }
 }
@@ -197,6 +216,10 @@ impl Real for f32 {
     fn sqrt(self) -> f32 {
         f32::sqrt(self)
     }
+    #[inline(always)]
+    fn multiply_add(self, a: f32, b: f32) -> f32 {
+        a.mul_add(b, self)
+    }
     fn is_finite(self) -> bool {
         f32::is_finite(self)
     }
@@ -211,13 +234,18 @@ impl Real for f32 {
         match kernel {
             // 2 rows x 16 columns: 8 accumulators of four lanes.
             Kernel::Baseline => gemm_tiles::<f32, 2, 16>(c, a, b, shape, epi),
-            // 2 rows x 32 columns: 8 accumulators of eight lanes (measured fastest of 2, 3 and
-            // 4 rows x 16 columns and 2 x 32; at 4 x 16 the compiler shuffles lanes).
-            // SAFETY: `Kernel::Avx2` is only ever chosen where the CPU has AVX2.
+            // 2 rows x 32 columns: 8 accumulators of eight lanes (measured fastest of 2, 3, 4
+            // and 6 rows x 16 columns, 4 x 8 and 3 x 32, with fused multiply-adds).
+            // SAFETY: `Kernel::Avx2` is only ever chosen where the CPU has AVX2 and FMA.
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx2 => unsafe { avx2::gemm_tiles::<f32, 2, 32>(c, a, b, shape, epi) },
+            // 8 rows x 16 columns: 8 accumulators of sixteen lanes (measured fastest of 2, 4, 6,
+            // 8 and 12 rows x 16 and 2, 4 and 8 x 32; no faster than AVX2's 2 x 32 in f32).
+            // SAFETY: `Kernel::Avx512` is only ever chosen where the CPU has AVX-512F.
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => unsafe { avx512::gemm_tiles::<f32, 8, 16>(c, a, b, shape, epi) },
             #[cfg(not(target_arch = "x86_64"))]
-            Kernel::Avx2 => unreachable!("AVX2 is never available off x86-64"),
+            Kernel::Avx2 | Kernel::Avx512 => unreachable!("never available off x86-64"),
         }
     }
 }
@@ -228,13 +256,14 @@ impl Real for f32 {
 /// Which compiled copy of the hot loops (the products and Adam's update) runs.
 ///
 /// Every kernel is the same Rust source (`gemm_tiles` and `adam_step`, both
-/// `#[inline(always)]`), compiled once for the build's baseline and once more inside a
-/// `#[target_feature(enable = "avx2")]` wrapper; which copy runs is decided at run time. They
-/// give the same bits because the source fixes every operation and its order: each output of a
-/// product is one chain of multiply-then-add in increasing `k`, each Adam update a fixed
+/// `#[inline(always)]`), compiled once for the build's baseline and once more inside each of
+/// the `#[target_feature(enable = "avx2,fma")]` and `"avx512f,fma"` wrappers; which copy runs
+/// is decided at run time. They give the same bits because the source fixes every operation and
+/// its order: each output of a product is one chain in increasing `k` of multiply-then-add
+/// (`f64`) or of fused multiply-adds (`f32`, [`f32::mul_add`]: one instruction where FMA is
+/// enabled, a correctly rounded library call in the baseline), each Adam update a fixed
 /// sequence of multiplies, adds, a square root and a division, and Rust never reassociates
-/// floating-point arithmetic nor contracts a multiply and an add into a fused multiply-add
-/// (and `fma` is not enabled: it is a separate target feature that `avx2` does not imply). A
+/// floating-point arithmetic nor contracts a separate multiply and add into a fused one. A
 /// wider vector only performs more of the same correctly rounded IEEE operations at once, one
 /// element a lane. The tile shapes differ between kernels, which by the same argument changes
 /// no bit; `tests/kernels.rs` checks products, gradients and trained weights bit for bit.
@@ -245,19 +274,22 @@ impl Real for f32 {
 pub enum Kernel {
     /// The build's baseline instruction set (SSE2 on x86-64): runs everywhere.
     Baseline,
-    /// The same loops with 256-bit AVX2 vectors, on x86-64 processors that have AVX2.
+    /// The same loops with 256-bit AVX2 vectors and FMA, on x86-64 processors that have both.
     Avx2,
+    /// The same loops with 512-bit AVX-512F vectors, on x86-64 processors that have AVX-512F.
+    Avx512,
 }
 
 impl Kernel {
     /// Every kernel, the baseline first.
-    pub const ALL: [Kernel; 2] = [Kernel::Baseline, Kernel::Avx2];
+    pub const ALL: [Kernel; 3] = [Kernel::Baseline, Kernel::Avx2, Kernel::Avx512];
 
-    /// The name `GLRFE_KERNEL` takes: `baseline` or `avx2`.
+    /// The name `GLRFE_KERNEL` takes: `baseline`, `avx2` or `avx512`.
     pub fn name(self) -> &'static str {
         match self {
             Kernel::Baseline => "baseline",
             Kernel::Avx2 => "avx2",
+            Kernel::Avx512 => "avx512",
         }
     }
 
@@ -266,20 +298,28 @@ impl Kernel {
         match self {
             Kernel::Baseline => true,
             #[cfg(target_arch = "x86_64")]
-            Kernel::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            Kernel::Avx2 => {
+                std::arch::is_x86_feature_detected!("avx2")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
+            #[cfg(target_arch = "x86_64")]
+            Kernel::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f")
+                    && std::arch::is_x86_feature_detected!("fma")
+            }
             #[cfg(not(target_arch = "x86_64"))]
-            Kernel::Avx2 => false,
+            Kernel::Avx2 | Kernel::Avx512 => false,
         }
     }
 
-    /// The fastest kernel this processor can run.
+    /// The fastest kernel this processor can run: the widest vectors it has.
     pub fn best() -> Kernel {
-        if Kernel::Avx2.is_available() { Kernel::Avx2 } else { Kernel::Baseline }
+        Kernel::ALL.into_iter().rev().find(|k| k.is_available()).unwrap_or(Kernel::Baseline)
     }
 
     /// The kernel for a value of `GLRFE_KERNEL`, and a warning when the value cannot be
     /// honoured: unset, empty or `auto` is [`Kernel::best`]; `baseline` the baseline; `avx2`
-    /// AVX2 where available. A kernel the processor lacks, or an unknown value, falls back to
+    /// AVX2 and `avx512` AVX-512 where available. A kernel the processor lacks, or an unknown value, falls back to
     /// the baseline with a warning. Every choice gives the same results; only speed differs.
     pub fn from_setting(value: Option<&str>) -> (Kernel, Option<String>) {
         match value.map(str::trim) {
@@ -296,8 +336,8 @@ impl Kernel {
                 None => (
                     Kernel::Baseline,
                     Some(format!(
-                        "GLRFE_KERNEL={name} is not one of auto, baseline, avx2; using the \
-                         baseline kernel"
+                        "GLRFE_KERNEL={name} is not one of auto, baseline, avx2, avx512; using \
+                         the baseline kernel"
                     )),
                 ),
             },
@@ -320,16 +360,18 @@ impl Kernel {
 }
 
 /// The AVX2 copies of the hot loops: wrappers whose bodies are the `#[inline(always)]` generic
-/// loops, so that these are compiled again with AVX2 enabled (and nothing else: no `fma`).
+/// loops, so that these are compiled again with AVX2 and FMA enabled. FMA only makes the fused
+/// instruction available to `f32::mul_add`; the `f64` chains keep their separate multiply and
+/// add, which Rust never contracts.
 #[cfg(target_arch = "x86_64")]
 mod avx2 {
     use super::{AdamStep, Epilogue, Real, Shape, Strided};
 
-    /// [`super::gemm_tiles`] with AVX2.
+    /// [`super::gemm_tiles`] with AVX2 and FMA.
     ///
     /// # Safety
-    /// The processor must have AVX2.
-    #[target_feature(enable = "avx2")]
+    /// The processor must have AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
     pub(super) unsafe fn gemm_tiles<T: Real, const MR: usize, const NR: usize>(
         c: &mut [T],
         a: Strided<'_, T>,
@@ -340,11 +382,48 @@ mod avx2 {
         super::gemm_tiles::<T, MR, NR>(c, a, b, shape, epi)
     }
 
-    /// [`super::adam_step`] with AVX2.
+    /// [`super::adam_step`] with AVX2 and FMA.
     ///
     /// # Safety
-    /// The processor must have AVX2.
-    #[target_feature(enable = "avx2")]
+    /// The processor must have AVX2 and FMA.
+    #[target_feature(enable = "avx2,fma")]
+    pub(super) unsafe fn adam_step<T: Real>(
+        param: &mut [T],
+        grad: &[T],
+        m: &mut [T],
+        v: &mut [T],
+        decay: T,
+        step: AdamStep<T>,
+    ) -> bool {
+        super::adam_step(param, grad, m, v, decay, step)
+    }
+}
+
+/// The AVX-512 copies of the hot loops, as [`avx2`]'s with `avx512f` and `fma` enabled.
+#[cfg(target_arch = "x86_64")]
+mod avx512 {
+    use super::{AdamStep, Epilogue, Real, Shape, Strided};
+
+    /// [`super::gemm_tiles`] with AVX-512F.
+    ///
+    /// # Safety
+    /// The processor must have AVX-512F and FMA.
+    #[target_feature(enable = "avx512f,fma")]
+    pub(super) unsafe fn gemm_tiles<T: Real, const MR: usize, const NR: usize>(
+        c: &mut [T],
+        a: Strided<'_, T>,
+        b: &[T],
+        shape: Shape,
+        epi: Epilogue<'_, T>,
+    ) {
+        super::gemm_tiles::<T, MR, NR>(c, a, b, shape, epi)
+    }
+
+    /// [`super::adam_step`] with AVX-512F.
+    ///
+    /// # Safety
+    /// The processor must have AVX-512F and FMA.
+    #[target_feature(enable = "avx512f,fma")]
     pub(super) unsafe fn adam_step<T: Real>(
         param: &mut [T],
         grad: &[T],
@@ -667,7 +746,7 @@ fn tile<T: Real, const R: usize, const W: usize>(
         for (r, acc_r) in acc.iter_mut().enumerate() {
             let ar = unsafe { *a.data.get_unchecked((i0 + r) * a.row + kk * a.col) };
             for (s, &bv) in acc_r.iter_mut().zip(brow) {
-                *s = *s + ar * bv;
+                *s = s.multiply_add(ar, bv);
             }
         }
     }
@@ -1045,9 +1124,26 @@ impl<T: Real> Net<T> {
 }
 
 /// `dst (cols x rows) = src (rows x cols)^T`, both row-major.
+///
+/// Training transposes a block of the second layer every step, so this reads eight source rows
+/// at a time and writes eight contiguous elements of each destination row.
 fn transpose<T: Real>(dst: &mut [T], src: &[T], rows: usize, cols: usize) {
-    for (r, row) in src.chunks_exact(cols).enumerate() {
-        for (c, &v) in row.iter().enumerate() {
+    const BLOCK: usize = 8;
+    let (src, dst) = (&src[..rows * cols], &mut dst[..rows * cols]);
+    let mut r0 = 0;
+    while r0 + BLOCK <= rows {
+        let block: [&[T]; BLOCK] =
+            std::array::from_fn(|k| &src[(r0 + k) * cols..(r0 + k + 1) * cols]);
+        for (c, out) in dst.chunks_exact_mut(rows).enumerate() {
+            let out: &mut [T; BLOCK] = (&mut out[r0..r0 + BLOCK]).try_into().unwrap();
+            for (o, row) in out.iter_mut().zip(&block) {
+                *o = row[c];
+            }
+        }
+        r0 += BLOCK;
+    }
+    for r in r0..rows {
+        for (c, &v) in src[r * cols..(r + 1) * cols].iter().enumerate() {
             dst[c * rows + r] = v;
         }
     }
@@ -1443,11 +1539,14 @@ fn adam_update<T: Real>(
 ) -> bool {
     match kernel {
         Kernel::Baseline => adam_step(param, grad, m, v, decay, step),
-        // SAFETY: `Kernel::Avx2` is only ever chosen where the CPU has AVX2.
+        // SAFETY: `Kernel::Avx2` is only ever chosen where the CPU has AVX2 and FMA.
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx2 => unsafe { avx2::adam_step(param, grad, m, v, decay, step) },
+        // SAFETY: `Kernel::Avx512` is only ever chosen where the CPU has AVX-512F.
+        #[cfg(target_arch = "x86_64")]
+        Kernel::Avx512 => unsafe { avx512::adam_step(param, grad, m, v, decay, step) },
         #[cfg(not(target_arch = "x86_64"))]
-        Kernel::Avx2 => unreachable!("AVX2 is never available off x86-64"),
+        Kernel::Avx2 | Kernel::Avx512 => unreachable!("never available off x86-64"),
     }
 }
 
@@ -1637,7 +1736,18 @@ fn train_on(
     rng: &mut Stream,
 ) -> Result<(Mlp, TrainReport)> {
     let data = Data { x, y, row_weight };
-    with_pair(|pair| match cfg.precision {
+    // A partner pays when the halved arithmetic of the first layer outweighs what crosses
+    // between the threads every step (the second layer's inputs and output gradient, whose size
+    // does not depend on the first layer): measured on 2 cores, from about 2,048 first-layer
+    // weights in f64 (32 inputs to 64 units) and 8,192 in f32 (128 inputs), whose fused
+    // multiply-adds leave less arithmetic to share. Below that one thread is faster.
+    let first = &start.layers()[0];
+    let min_weights = match cfg.precision {
+        Precision::F32 => 1 << 13,
+        Precision::F64 => 1 << 11,
+    };
+    let lend = first.inputs * first.outputs >= min_weights;
+    with_pair(lend, |pair| match cfg.precision {
         Precision::F32 => train_net(Net::<f32>::with_kernel(start, kernel), data, cfg, rng, pair),
         Precision::F64 => train_net(Net::<f64>::with_kernel(start, kernel), data, cfg, rng, pair),
     })

@@ -46,10 +46,10 @@ pub(crate) struct Pair {
     panic: Mutex<Option<Box<dyn Any + Send>>>,
 }
 
-/// Runs `body` with a [`Pair`]: on a pool thread, with the partner offered to the pool, when
-/// the pool has two threads or more; alone otherwise.
-pub(crate) fn with_pair<R: Send>(body: impl FnOnce(&Pair) -> R + Send) -> R {
-    if rayon::current_num_threads() < 2 {
+/// Runs `body` with a [`Pair`]: when `lend` and the pool has two threads or more, on a pool
+/// thread with the partner offered to the pool; alone otherwise.
+pub(crate) fn with_pair<R: Send>(lend: bool, body: impl FnOnce(&Pair) -> R + Send) -> R {
+    if !lend || rayon::current_num_threads() < 2 {
         return body(&Pair::new(true));
     }
     let pair = Pair::new(false);
@@ -142,7 +142,7 @@ impl Pair {
             idle = idle.wrapping_add(1);
             // Mostly spin (a half arrives every few microseconds); now and then let another
             // process have the core, in case this machine is shared.
-            if idle % 4096 == 0 {
+            if idle.is_multiple_of(4096) {
                 std::thread::yield_now();
             } else {
                 std::hint::spin_loop();
@@ -195,7 +195,7 @@ mod tests {
     fn every_half_runs_once_on_any_thread_count() {
         for threads in [1, 2, 3] {
             let sums = in_pool(threads, || {
-                with_pair(|pair| {
+                with_pair(true, |pair| {
                     let mut sums = Vec::new();
                     let (mut top, mut bottom) = (vec![0u64; 64], vec![0u64; 64]);
                     for step in 0..2000u64 {
@@ -225,7 +225,7 @@ mod tests {
         for second in [false, true] {
             let caught = in_pool(2, || {
                 catch_unwind(AssertUnwindSafe(|| {
-                    with_pair(|pair| {
+                    with_pair(true, |pair| {
                         for _ in 0..100 {
                             pair.both(
                                 || assert!(second, "first half"),

@@ -290,11 +290,11 @@ fn property_random_byte_edits_never_panic() {
                 _ => b[at] = rng.bits() as u8,
             }
         }
-        if let Ok(text) = std::str::from_utf8(&b) {
-            if let Ok(m) = ModelFile::from_json_text(text) {
-                let x = Matrix::from_rows(&[vec![0.5; m.features.len()]]);
-                let _ = m.predict_proba(&x).unwrap();
-            }
+        if let Ok(text) = std::str::from_utf8(&b)
+            && let Ok(m) = ModelFile::from_json_text(text)
+        {
+            let x = Matrix::from_rows(&[vec![0.5; m.features.len()]]);
+            let _ = m.predict_proba(&x).unwrap();
         }
     }
     // The JSON parser alone on the same kind of input.

@@ -1,9 +1,11 @@
-//! The run-time-chosen kernels give the same bits: the AVX2 copy of the products and of Adam
-//! against the baseline (SSE2) copy, on products of many shapes, on every gradient of a
-//! network, on trained weights, and through the command line with `GLRFE_KERNEL`.
+//! The run-time-chosen kernels give the same bits: the AVX2 and AVX-512 copies of the products
+//! and of Adam against the baseline (SSE2) copy, on products of many shapes, on every gradient
+//! of a network, on trained weights, and through the command line with `GLRFE_KERNEL`.
 //!
 //! On a processor without AVX2 the comparisons have only one kernel to run; each such test
-//! says so on stderr and still checks the baseline against a plain loop.
+//! says so on stderr and still checks the baseline against a plain loop. (Asking for a kernel
+//! the processor lacks falls back to the baseline with a warning, so the command-line test
+//! passes there too.)
 
 use std::process::{Command, Output};
 
@@ -12,7 +14,7 @@ use glrfe::nn::bench;
 use glrfe::nn::{Dense, Kernel, Mlp, Precision, TrainConfig};
 use glrfe::rng::Stream;
 
-/// The kernels to compare with the baseline: AVX2 where this processor has it.
+/// The kernels to compare with the baseline: those this processor has.
 fn other_kernels(test: &str) -> Vec<Kernel> {
     let others: Vec<Kernel> =
         Kernel::ALL.into_iter().filter(|&k| k != Kernel::Baseline && k.is_available()).collect();
@@ -30,8 +32,9 @@ fn bits(v: &[f64]) -> Vec<u64> {
     v.iter().map(|x| x.to_bits()).collect()
 }
 
-/// `A B` (or `A^T B`) in the documented order, one multiply and one add per term in increasing
-/// `k`, in `f32` or `f64` (`f32` rounding every operand and every operation).
+/// `A B` (or `A^T B`) in the documented order, term by term in increasing `k`: in `f64` one
+/// multiply and one add per term, in `f32` (every operand rounded to `f32`) one fused
+/// multiply-add.
 fn plain_product(precision: Precision, a: &Matrix, transpose_a: bool, b: &Matrix) -> Vec<f64> {
     let (m, k) = if transpose_a { (a.cols(), a.rows()) } else { (a.rows(), a.cols()) };
     let n = b.cols();
@@ -41,9 +44,9 @@ fn plain_product(precision: Precision, a: &Matrix, transpose_a: bool, b: &Matrix
         for j in 0..n {
             c.push(match precision {
                 Precision::F64 => (0..k).fold(0.0f64, |s, kk| s + at(i, kk) * b.get(kk, j)),
-                Precision::F32 => {
-                    (0..k).fold(0.0f32, |s, kk| s + at(i, kk) as f32 * b.get(kk, j) as f32) as f64
-                }
+                Precision::F32 => (0..k)
+                    .fold(0.0f32, |s, kk| (at(i, kk) as f32).mul_add(b.get(kk, j) as f32, s))
+                    as f64,
             });
         }
     }
@@ -53,7 +56,14 @@ fn plain_product(precision: Precision, a: &Matrix, transpose_a: bool, b: &Matrix
 #[test]
 fn kernel_setting_picks_the_named_kernel_or_warns() {
     #[cfg(target_arch = "x86_64")]
-    assert_eq!(Kernel::Avx2.is_available(), std::arch::is_x86_feature_detected!("avx2"));
+    let fma = std::arch::is_x86_feature_detected!("fma");
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(Kernel::Avx2.is_available(), std::arch::is_x86_feature_detected!("avx2") && fma);
+    #[cfg(target_arch = "x86_64")]
+    assert_eq!(
+        Kernel::Avx512.is_available(),
+        std::arch::is_x86_feature_detected!("avx512f") && fma
+    );
     assert!(Kernel::Baseline.is_available());
 
     let best = Kernel::best();
@@ -62,14 +72,17 @@ fn kernel_setting_picks_the_named_kernel_or_warns() {
     assert_eq!(Kernel::from_setting(Some("")), (best, None));
     assert_eq!(Kernel::from_setting(Some("baseline")), (Kernel::Baseline, None));
 
-    let (k, warning) = Kernel::from_setting(Some("avx2"));
-    if Kernel::Avx2.is_available() {
-        assert_eq!((k, warning), (Kernel::Avx2, None));
-        assert_eq!(best, Kernel::Avx2);
-    } else {
-        assert_eq!(k, Kernel::Baseline);
-        assert!(warning.unwrap().contains("lacks avx2"));
+    for kernel in [Kernel::Avx2, Kernel::Avx512] {
+        let (k, warning) = Kernel::from_setting(Some(kernel.name()));
+        if kernel.is_available() {
+            assert_eq!((k, warning), (kernel, None));
+        } else {
+            assert_eq!(k, Kernel::Baseline);
+            assert!(warning.unwrap().contains(&format!("lacks {}", kernel.name())));
+        }
     }
+    let widest = [Kernel::Avx512, Kernel::Avx2].into_iter().find(|k| k.is_available());
+    assert_eq!(best, widest.unwrap_or(Kernel::Baseline));
 
     let (k, warning) = Kernel::from_setting(Some("avx9000"));
     assert_eq!(k, Kernel::Baseline);
@@ -274,7 +287,7 @@ fn select_prints_the_same_bytes_on_every_kernel() {
         assert!(base.status.success(), "{}", String::from_utf8_lossy(&base.stderr));
         assert!(base.stdout.starts_with(b"rank,feature,"), "a ranking on stdout");
         assert_eq!(base.stdout.iter().filter(|&&c| c == b'\n').count(), 107, "106 features");
-        for kernel in ["auto", "avx2"] {
+        for kernel in ["auto", "avx2", "avx512"] {
             let out = select(kernel, precision);
             assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
             assert!(out.stdout == base.stdout, "GLRFE_KERNEL={kernel} vs baseline, {precision}");

@@ -103,10 +103,10 @@ fn fit(
     start: Option<(&[f64], f64)>,
 ) -> Result<LogisticFit> {
     check(x, y)?;
-    if let Some(w) = row_weight {
-        if w.len() != y.len() || w.iter().any(|v| !(v.is_finite() && *v > 0.0)) {
-            return Err(Error::usage("row weights must be finite, positive, one per row"));
-        }
+    if let Some(w) = row_weight
+        && (w.len() != y.len() || w.iter().any(|v| !(v.is_finite() && *v > 0.0)))
+    {
+        return Err(Error::usage("row weights must be finite, positive, one per row"));
     }
     let rw = |i: usize| row_weight.map_or(1.0, |w| w[i]);
     if !(c > 0.0 && c.is_finite()) {

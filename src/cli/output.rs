@@ -125,10 +125,10 @@ pub fn write_file_atomically(path: &Path, contents: &str) -> Result<()> {
 pub fn input_paths(args: &Parsed, model_is_input: bool) -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = args.positionals.iter().map(PathBuf::from).collect();
     paths.extend(["clinical", "use"].iter().filter_map(|f| args.get(f)).map(PathBuf::from));
-    if let Some(m) = args.get("model").map(PathBuf::from) {
-        if model_is_input || m.exists() {
-            paths.push(m);
-        }
+    if let Some(m) = args.get("model").map(PathBuf::from)
+        && (model_is_input || m.exists())
+    {
+        paths.push(m);
     }
     paths
 }
