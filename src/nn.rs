@@ -21,16 +21,19 @@
 //! source and the same for every vector width (Rust never contracts a multiply and an add on
 //! its own), so the AVX2 and AVX-512 copies of the kernel and of Adam that run where the
 //! processor has them (see [`Kernel`]) give the same bits as the baseline SSE2 copy: a given
-//! build gives the same bits on any x86-64 machine. `exp` and `ln` in the softmax are written out here too
-//! ([`exp`], [`ln`]) rather than taken from the platform's libm, whose glibc version picks an
-//! FMA or a non-FMA variant at run time.
+//! build gives the same bits on any x86-64 machine. `exp` and `ln` in the softmax are written
+//! out here too ([`exp`], [`ln`]) rather than taken from the platform's libm, whose glibc
+//! version picks an FMA or a non-FMA variant at run time.
 //!
-//! Products of half a million multiply-adds or more (a wide table's first layer) are split by
-//! rows between two threads, and so are Adam updates of large layers; both write disjoint
-//! elements computed exactly as on one thread, so the thread count changes no bit.
+//! Training splits every step in two parts by the first layer's units, which run on two threads
+//! when a second one is free (see `train_net`); products of half a million multiply-adds or
+//! more (a wide table's first layer) are split by rows between two threads, and so are Adam
+//! updates of large layers. All of these write disjoint elements computed exactly as on one
+//! thread, so the thread count changes no bit.
 //!
-//! Training preallocates one `Workspace` (activations and gradients for a batch) and the Adam
-//! moments, and reuses them for every batch: nothing is allocated inside the epoch loop.
+//! Training preallocates its workspaces (activations and gradients for a batch, the two parts'
+//! buffers) and the Adam moments, and reuses them for every batch: nothing is allocated inside
+//! the epoch loop.
 
 use std::ops::{Add, Div, Mul, Sub};
 
