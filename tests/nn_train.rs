@@ -1,7 +1,7 @@
 //! Tests of `nn::train` and of the constructors: learning on a separable problem,
 //! reproducibility, weight decay, shape validation and divergence reporting.
 
-use glrfe::nn::{Dense, Mlp, TrainConfig, train};
+use glrfe::nn::{Dense, Kernel, Mlp, Precision, TrainConfig, bench, train};
 use glrfe::rng::Stream;
 use glrfe::{ErrorKind, Matrix};
 
@@ -274,9 +274,11 @@ fn batch_size_larger_than_the_data_is_one_batch() {
     assert_eq!(ra, rb);
 }
 
-/// Training as the documentation states it, one step at a time through the public API: each
-/// epoch shuffles `0..n` with the training stream, and each batch takes [`Mlp::gradients`] of
-/// the whole network and one Adam step written out here.
+/// Training as the documentation states it, one step at a time: each epoch shuffles `0..n` with
+/// the training stream, and each batch takes the gradients of the whole network in `precision`
+/// (`nn::bench::gradients`, which for `f64` is [`Mlp::gradients`]) and one Adam step written out
+/// here, every operation rounded to `precision` (rounding an `f64` sum, product, quotient or
+/// square root of `f32` values to `f32` is exactly the `f32` operation).
 fn reference_training(
     x: &Matrix,
     y: &[usize],
@@ -284,22 +286,42 @@ fn reference_training(
     cfg: &TrainConfig,
     seed: u64,
 ) -> (Mlp, Vec<f64>) {
+    let single = cfg.precision == Precision::F32;
+    let r = |v: f64| if single { v as f32 as f64 } else { v };
     let (n, d) = (x.rows(), x.cols());
     let mut rng = Stream::derive(seed, "reference", &[]);
-    let mut net = Mlp::he_init(d, &cfg.hidden, 2, &mut rng);
+    let start = Mlp::he_init(d, &cfg.hidden, 2, &mut rng);
     let params = |net: &Mlp| -> Vec<f64> {
-        net.layers().iter().flat_map(|l| l.weight.iter().chain(&l.bias)).copied().collect()
+        net.layers().iter().flat_map(|l| l.weight.iter().chain(&l.bias)).map(|&v| r(v)).collect()
     };
-    let decays: Vec<f64> = net
+    let decays: Vec<f64> = start
         .layers()
         .iter()
         .flat_map(|l| {
-            std::iter::repeat_n(cfg.weight_decay, l.weight.len())
+            std::iter::repeat_n(r(cfg.weight_decay), l.weight.len())
                 .chain(std::iter::repeat_n(0.0, l.bias.len()))
         })
         .collect();
+    let rebuild = |net: &Mlp, p: &[f64]| {
+        let mut at = 0;
+        let layers = net
+            .layers()
+            .iter()
+            .map(|l| {
+                let (nw, nb) = (l.weight.len(), l.bias.len());
+                let weight = p[at..at + nw].to_vec();
+                let bias = p[at + nw..at + nw + nb].to_vec();
+                at += nw + nb;
+                Dense { inputs: l.inputs, outputs: l.outputs, weight, bias }
+            })
+            .collect();
+        Mlp::from_layers(layers).unwrap()
+    };
+    let mut net = rebuild(&start, &params(&start));
     let size = params(&net).len();
     let (mut m, mut v) = (vec![0.0; size], vec![0.0; size]);
+    let (b1, b2, eps) = (r(cfg.beta1), r(cfg.beta2), r(cfg.eps));
+    let (c1, c2) = (r(1.0 - cfg.beta1), r(1.0 - cfg.beta2));
     let mut t = 0;
     let mut epoch_loss = Vec::new();
     for _ in 0..cfg.epochs {
@@ -310,33 +332,23 @@ fn reference_training(
             let xb = x.select_rows(rows);
             let yb: Vec<usize> = rows.iter().map(|&r| y[r]).collect();
             let wb: Option<Vec<f64>> = w.map(|w| rows.iter().map(|&r| w[r]).collect());
-            let g = net.gradients(&xb, &yb, wb.as_deref());
+            let (g, _) =
+                bench::gradients(Kernel::active(), cfg.precision, &net, &xb, &yb, wb.as_deref());
             let grad: Vec<f64> =
                 g.layers.iter().flat_map(|l| l.weight.iter().chain(&l.bias)).copied().collect();
 
             t += 1;
-            let step_size = cfg.learning_rate / (1.0 - cfg.beta1.powi(t));
-            let inv_bc2_sqrt = 1.0 / (1.0 - cfg.beta2.powi(t)).sqrt();
+            let step_size = r(cfg.learning_rate / (1.0 - cfg.beta1.powi(t)));
+            let inv_bc2_sqrt = r(1.0 / (1.0 - cfg.beta2.powi(t)).sqrt());
             let mut p = params(&net);
             for i in 0..size {
-                let gi = grad[i] + decays[i] * p[i];
-                m[i] = cfg.beta1 * m[i] + (1.0 - cfg.beta1) * gi;
-                v[i] = cfg.beta2 * v[i] + (1.0 - cfg.beta2) * gi * gi;
-                p[i] -= step_size * m[i] / (v[i].sqrt() * inv_bc2_sqrt + cfg.eps);
+                let gi = r(grad[i] + r(decays[i] * p[i]));
+                m[i] = r(r(b1 * m[i]) + r(c1 * gi));
+                v[i] = r(r(b2 * v[i]) + r(r(c2 * gi) * gi));
+                let denominator = r(r(r(v[i].sqrt()) * inv_bc2_sqrt) + eps);
+                p[i] = r(p[i] - r(r(step_size * m[i]) / denominator));
             }
-            let mut at = 0;
-            let layers = net
-                .layers()
-                .iter()
-                .map(|l| {
-                    let (nw, nb) = (l.weight.len(), l.bias.len());
-                    let weight = p[at..at + nw].to_vec();
-                    let bias = p[at + nw..at + nw + nb].to_vec();
-                    at += nw + nb;
-                    Dense { inputs: l.inputs, outputs: l.outputs, weight, bias }
-                })
-                .collect();
-            net = Mlp::from_layers(layers).unwrap();
+            net = rebuild(&net, &p);
             sum += g.loss;
             batches += 1;
         }
@@ -349,31 +361,42 @@ fn reference_training(
 fn training_is_bit_for_bit_the_documented_steps_on_any_thread_count() {
     // Training splits each step between two threads by the first layer's units; this checks
     // that the split computes exactly what whole-network passes compute, for odd and even
-    // widths, one to three hidden layers, row weights, weight decay and a short last batch.
-    let (x, y) = blobs(45, 6, 11);
+    // widths, one to three hidden layers, row weights, weight decay and a short last batch, in
+    // both precisions. The last two networks have first layers large enough for training to
+    // lend a second thread to their steps (see `nn::train_on`); the others run both parts on
+    // one thread.
     let w: Vec<f64> = (0..45).map(|i| 0.5 + (i % 4) as f64 * 0.25).collect();
-    for (hidden, weighted) in
-        [(vec![6], false), (vec![7, 5], true), (vec![5, 4, 3], false), (vec![1, 3], true)]
-    {
+    let cases = [
+        (6, vec![6], false, Precision::F64),
+        (6, vec![7, 5], true, Precision::F64),
+        (6, vec![5, 4, 3], false, Precision::F32),
+        (6, vec![1, 3], true, Precision::F32),
+        (40, vec![64, 5], true, Precision::F64),
+        (130, vec![64, 3], false, Precision::F32),
+    ];
+    for (d, hidden, weighted, precision) in cases {
+        let (x, y) = blobs(45, d, 11);
         let cfg = TrainConfig {
             hidden: hidden.clone(),
-            epochs: 4,
+            epochs: 3,
             learning_rate: 1e-2,
             batch_size: 8,
             weight_decay: 1e-3,
-            precision: glrfe::nn::Precision::F64,
+            precision,
             ..TrainConfig::default()
         };
         let weight = weighted.then_some(&w[..]);
         let (expect, expect_loss) = reference_training(&x, &y, weight, &cfg, 5);
-        for threads in [1, 2] {
+        for threads in [1, 2, 3] {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             let (got, report) = pool.install(|| {
                 let mut rng = Stream::derive(5, "reference", &[]);
                 train(&x, &y, weight, &cfg, &mut rng).unwrap()
             });
-            assert_eq!(bits(&got), bits(&expect), "hidden {hidden:?}, {threads} threads");
-            assert_eq!(report.epoch_loss, expect_loss, "hidden {hidden:?}, {threads} threads");
+            let what =
+                format!("{d} inputs, hidden {hidden:?}, {}, {threads} threads", precision.name());
+            assert_eq!(bits(&got), bits(&expect), "{what}");
+            assert_eq!(report.epoch_loss, expect_loss, "{what}");
         }
     }
 }
