@@ -199,7 +199,7 @@ impl Real for f64 {
             Kernel::Avx2 => unsafe { avx2::gemm_tiles::<f64, 4, 8>(c, a, b, shape, epi) },
             // 4 rows x 16 columns: 8 accumulators of eight lanes in AVX-512's 32 registers
             // (measured faster than 2, 6 or 8 rows x 8 or 16 columns and 4 x 32).
-            // SAFETY: `Kernel::Avx512` is only ever chosen where the CPU has AVX-512F.
+            // SAFETY: `Kernel::Avx512` is only ever chosen where the CPU has AVX-512F and FMA.
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => unsafe { avx512::gemm_tiles::<f64, 4, 16>(c, a, b, shape, epi) },
             #[cfg(not(target_arch = "x86_64"))]
@@ -244,7 +244,7 @@ impl Real for f32 {
             Kernel::Avx2 => unsafe { avx2::gemm_tiles::<f32, 2, 32>(c, a, b, shape, epi) },
             // 8 rows x 16 columns: 8 accumulators of sixteen lanes (measured fastest of 2, 4, 6,
             // 8 and 12 rows x 16 and 2, 4 and 8 x 32; no faster than AVX2's 2 x 32 in f32).
-            // SAFETY: `Kernel::Avx512` is only ever chosen where the CPU has AVX-512F.
+            // SAFETY: `Kernel::Avx512` is only ever chosen where the CPU has AVX-512F and FMA.
             #[cfg(target_arch = "x86_64")]
             Kernel::Avx512 => unsafe { avx512::gemm_tiles::<f32, 8, 16>(c, a, b, shape, epi) },
             #[cfg(not(target_arch = "x86_64"))]
@@ -279,7 +279,8 @@ pub enum Kernel {
     Baseline,
     /// The same loops with 256-bit AVX2 vectors and FMA, on x86-64 processors that have both.
     Avx2,
-    /// The same loops with 512-bit AVX-512F vectors, on x86-64 processors that have AVX-512F.
+    /// The same loops with 512-bit AVX-512F vectors and FMA, on x86-64 processors that have
+    /// both.
     Avx512,
 }
 
@@ -322,8 +323,9 @@ impl Kernel {
 
     /// The kernel for a value of `GLRFE_KERNEL`, and a warning when the value cannot be
     /// honoured: unset, empty or `auto` is [`Kernel::best`]; `baseline` the baseline; `avx2`
-    /// AVX2 and `avx512` AVX-512 where available. A kernel the processor lacks, or an unknown value, falls back to
-    /// the baseline with a warning. Every choice gives the same results; only speed differs.
+    /// AVX2 and `avx512` AVX-512 where available. A kernel the processor lacks, or an unknown
+    /// value, falls back to the baseline with a warning. Every choice gives the same results;
+    /// only speed differs.
     pub fn from_setting(value: Option<&str>) -> (Kernel, Option<String>) {
         match value.map(str::trim) {
             None | Some("") | Some("auto") => (Kernel::best(), None),
@@ -407,7 +409,7 @@ mod avx2 {
 mod avx512 {
     use super::{AdamStep, Epilogue, Real, Shape, Strided};
 
-    /// [`super::gemm_tiles`] with AVX-512F.
+    /// [`super::gemm_tiles`] with AVX-512F and FMA.
     ///
     /// # Safety
     /// The processor must have AVX-512F and FMA.
@@ -422,7 +424,7 @@ mod avx512 {
         super::gemm_tiles::<T, MR, NR>(c, a, b, shape, epi)
     }
 
-    /// [`super::adam_step`] with AVX-512F.
+    /// [`super::adam_step`] with AVX-512F and FMA.
     ///
     /// # Safety
     /// The processor must have AVX-512F and FMA.
@@ -618,9 +620,8 @@ impl<'a, T> Epilogue<'a, T> {
 }
 
 /// `c[i, j] = epilogue(init + a(i, 0) b[0, j] + a(i, 1) b[1, j] + ... )`, each element one
-/// chain of adds in increasing `k` starting from `init` (the bias `b_j`, the value already in
-/// `c[i, j]`, or 0), computed by
-/// `kernel`'s copy of [`gemm_tiles`].
+/// chain of multiply-adds in increasing `k` starting from `init` (the bias `b_j`, the value
+/// already in `c[i, j]`, or 0), computed by `kernel`'s copy of [`gemm_tiles`].
 ///
 /// Large products are split: the two halves of the rows run in parallel. Each element is still
 /// computed by one tile in the same order, so this changes no bit; rayon runs the second half
@@ -782,7 +783,7 @@ fn tile<T: Real, const R: usize, const W: usize>(
 ///
 /// `wt` is `inputs x outputs` (`wt[i, o] = W[o, i]`), the master copy that Adam updates; `w` is
 /// `outputs x inputs` as in [`Dense`], read only by the input-gradient product, and brought up
-/// to date from `wt` by [`Net::sync`].
+/// to date from `wt` by a transpose after every update.
 #[derive(Clone, Debug)]
 struct Layer<T> {
     inputs: usize,
@@ -1062,18 +1063,6 @@ impl<T: Real> Net<T> {
         y: &[usize],
         weight: Option<&[f64]>,
     ) -> f64 {
-        self.forward_row_losses(ws, x, y, weight);
-        mean_loss(&ws.row_loss[..y.len()], weight)
-    }
-
-    /// [`Net::forward_loss`] without the mean: each row's weighted loss in `ws.row_loss`.
-    fn forward_row_losses(
-        &self,
-        ws: &mut Workspace<T>,
-        x: &[T],
-        y: &[usize],
-        weight: Option<&[f64]>,
-    ) {
         let n = y.len();
         let k = self.outputs();
         self.forward(ws, x, n);
@@ -1081,6 +1070,7 @@ impl<T: Real> Net<T> {
         let logits = &ws.act[self.layers.len() - 1][..n * k];
         let (probs, row_loss) = (&mut ws.probs[..n * k], &mut ws.row_loss[..n]);
         softmax_cross_entropy_forward(probs, row_loss, logits, y, weight, k);
+        mean_loss(row_loss, weight)
     }
 
     /// Backward pass after [`Net::forward_loss`] on the same rows, with the chain rule started
@@ -1545,7 +1535,7 @@ fn adam_update<T: Real>(
         // SAFETY: `Kernel::Avx2` is only ever chosen where the CPU has AVX2 and FMA.
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx2 => unsafe { avx2::adam_step(param, grad, m, v, decay, step) },
-        // SAFETY: `Kernel::Avx512` is only ever chosen where the CPU has AVX-512F.
+        // SAFETY: `Kernel::Avx512` is only ever chosen where the CPU has AVX-512F and FMA.
         #[cfg(target_arch = "x86_64")]
         Kernel::Avx512 => unsafe { avx512::adam_step(param, grad, m, v, decay, step) },
         #[cfg(not(target_arch = "x86_64"))]
@@ -1676,9 +1666,9 @@ fn validate(x: &Matrix, y: &[usize], row_weight: Option<&[f64]>, cfg: &TrainConf
 ///
 /// # Errors
 /// [`Error::usage`] for invalid settings or data (see [`TrainConfig`]; at least one hidden
-/// layer, labels 0 or 1, `x` finite and non-empty, row weights finite and > 0). [`Error::run`] if a batch loss, a
-/// gradient or a parameter becomes non-finite: "training diverged at epoch E (loss = ...): lower
-/// the learning rate"; the caller adds the fold and round.
+/// layer, labels 0 or 1, `x` finite and non-empty, row weights finite and > 0). [`Error::run`]
+/// if a batch loss, a gradient or a parameter becomes non-finite: "training diverged at epoch E
+/// (loss = ...): lower the learning rate"; the caller adds the fold and round.
 pub fn train(
     x: &Matrix,
     y: &[usize],

@@ -211,6 +211,7 @@ fn invalid_settings_and_data_are_usage_errors() {
         TrainConfig { learning_rate: 0.0, ..base.clone() },
         TrainConfig { learning_rate: f64::NAN, ..base.clone() },
         TrainConfig { hidden: vec![4, 0], ..base.clone() },
+        TrainConfig { hidden: vec![], ..base.clone() },
         TrainConfig { beta1: 1.0, ..base.clone() },
         TrainConfig { eps: 0.0, ..base.clone() },
         TrainConfig { weight_decay: -1.0, ..base.clone() },
