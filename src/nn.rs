@@ -1771,7 +1771,7 @@ fn train_net<T: Real>(
     data: Data<'_>,
     cfg: &TrainConfig,
     rng: &mut Stream,
-    pair: &Pair,
+    pair: &mut Pair<'_>,
 ) -> Result<(Mlp, TrainReport)> {
     let Data { x, y, row_weight } = data;
     let n = x.rows();
@@ -1785,8 +1785,13 @@ fn train_net<T: Real>(
     // buffers for the first layer stay unused: the parts hold those).
     let x_t: Vec<T> = x.as_slice().iter().map(|&v| T::from_f64(v)).collect();
     let units = net.layers[0].outputs;
-    let mut parts =
-        [Part::new(&net, 0..units / 2, batch), Part::new(&net, units / 2..units, batch)];
+    // With a partner the step's products and updates stay on their own thread (see `Part`).
+    let serial = pair.lent();
+    let (product, _) = step_ops::<T>(serial);
+    let mut parts = [
+        Part::new(&net, 0..units / 2, batch, serial),
+        Part::new(&net, units / 2..units, batch, serial),
+    ];
     let mut ws = Workspace::new(&net, batch);
     let mut moments: Vec<Moments<T>> = net.layers.iter().map(Moments::new).collect();
     let mut order: Vec<usize> = (0..n).collect();
@@ -1836,7 +1841,7 @@ fn train_net<T: Real>(
                     (_, true) => Epilogue::ContinueRelu,
                     (_, false) => Epilogue::Continue,
                 };
-                gemm(kernel, &mut ws.act[1][..m * no], a, b, Shape { m, n: no, k: h }, epi);
+                product(kernel, &mut ws.act[1][..m * no], a, b, Shape { m, n: no, k: h }, epi);
             }
             for l in 2..layers {
                 let (below, here) = ws.act.split_at_mut(l);
@@ -1915,6 +1920,19 @@ struct Data<'a> {
     row_weight: Option<&'a [f64]>,
 }
 
+/// A product with [`gemm`]'s signature: [`gemm`] itself, or one [`Real::gemm_tiles`] copy.
+type Product<T> = fn(Kernel, &mut [T], Strided<'_, T>, &[T], Shape, Epilogue<'_, T>);
+
+/// An Adam update with [`adam_update`]'s signature: it, or [`adam_update_par`].
+type AdamUpdate<T> = fn(Kernel, &mut [T], &[T], &mut [T], &mut [T], T, AdamStep<T>) -> bool;
+
+/// The product and Adam update of a training step: serial ones (one [`Real::gemm_tiles`] copy,
+/// [`adam_update`]) or ones that split large work between threads ([`gemm`],
+/// [`adam_update_par`]).
+fn step_ops<T: Real>(serial: bool) -> (Product<T>, AdamUpdate<T>) {
+    if serial { (T::gemm_tiles, adam_update) } else { (gemm, adam_update_par) }
+}
+
 /// The scalars of one Adam update.
 struct Update<T> {
     kernel: Kernel,
@@ -1939,6 +1957,10 @@ struct Part<T> {
     /// The widths around them: the first layer's inputs, the second layer's outputs.
     inputs: usize,
     next_outputs: usize,
+    /// Keep every product and update on the calling thread instead of letting large ones split
+    /// between threads: set when a partner thread serves the step, which would only spin while
+    /// this thread waited on (or, stealing work meanwhile, ran) unrelated rayon jobs.
+    serial: bool,
     /// The first layer's `W^T` and bias restricted to `units` (d x h, h), their gradients and
     /// Adam moments.
     wt: Vec<T>,
@@ -1956,7 +1978,7 @@ struct Part<T> {
 }
 
 impl<T: Real> Part<T> {
-    fn new(net: &Net<T>, units: std::ops::Range<usize>, capacity: usize) -> Part<T> {
+    fn new(net: &Net<T>, units: std::ops::Range<usize>, capacity: usize, serial: bool) -> Part<T> {
         let (first, second) = (&net.layers[0], &net.layers[1]);
         let (d, h, no) = (first.inputs, units.len(), second.outputs);
         let wt: Vec<T> =
@@ -1977,6 +1999,7 @@ impl<T: Real> Part<T> {
             units,
             inputs: d,
             next_outputs: no,
+            serial,
         }
     }
 
@@ -1989,7 +2012,13 @@ impl<T: Real> Part<T> {
         }
         let a = Strided { data: &self.x[..m * d], row: d, col: 1 };
         let epi = Epilogue::BiasRelu(&self.bias);
-        gemm(kernel, &mut self.act[..m * h], a, &self.wt, Shape { m, n: h, k: d }, epi);
+        let (product, _) = self.ops();
+        product(kernel, &mut self.act[..m * h], a, &self.wt, Shape { m, n: h, k: d }, epi);
+    }
+
+    /// The product and the Adam update this part computes with (see [`Part::serial`]).
+    fn ops(&self) -> (Product<T>, AdamUpdate<T>) {
+        step_ops(self.serial)
     }
 
     /// Given the second layer's `dz` (m x O) of the batch of the last [`Part::forward`]: the
@@ -2001,24 +2030,25 @@ impl<T: Real> Part<T> {
         let Update { kernel, decay, step } = *update;
         let (d, h, no) = (self.inputs, self.units.len(), self.next_outputs);
         let m = dz_next.len() / no;
+        let (product, update) = self.ops();
         let (act, x) = (&self.act[..m * h], &self.x[..m * d]);
 
         // The second layer: dwt[i, o] = sum_b h[b, i] dz_2[b, o] for inputs i in `units`.
         let a = Strided { data: act, row: 1, col: h };
-        gemm(kernel, second.dwt, a, dz_next, Shape { m: h, n: no, k: m }, Epilogue::Plain);
+        product(kernel, second.dwt, a, dz_next, Shape { m: h, n: no, k: m }, Epilogue::Plain);
         let dz = &mut self.dz[..m * h];
         let a = Strided { data: dz_next, row: no, col: 1 };
-        gemm(kernel, dz, a, &self.w_next, Shape { m, n: h, k: no }, Epilogue::Mask(act));
+        product(kernel, dz, a, &self.w_next, Shape { m, n: h, k: no }, Epilogue::Mask(act));
         // The first layer: dwt[i, o] = sum_b x[b, i] dz[b, o], db = column sums of dz.
         let a = Strided { data: x, row: 1, col: d };
-        gemm(kernel, &mut self.dwt, a, dz, Shape { m: d, n: h, k: m }, Epilogue::Plain);
+        product(kernel, &mut self.dwt, a, dz, Shape { m: d, n: h, k: m }, Epilogue::Plain);
         column_sums(&mut self.db, dz);
 
         let Rows { wt, dwt, mw, vw } = second;
-        let mut finite = adam_update_par(kernel, wt, dwt, mw, vw, decay, step);
+        let mut finite = update(kernel, wt, dwt, mw, vw, decay, step);
         transpose(&mut self.w_next, wt, h, no);
         let Moments { mw, vw, mb, vb } = &mut self.moments;
-        finite &= adam_update_par(kernel, &mut self.wt, &self.dwt, mw, vw, decay, step);
+        finite &= update(kernel, &mut self.wt, &self.dwt, mw, vw, decay, step);
         finite &= adam_update(kernel, &mut self.bias, &self.db, mb, vb, T::ZERO, step);
         finite
     }

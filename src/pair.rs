@@ -33,11 +33,18 @@ struct Task<'a> {
     run: &'a mut (dyn FnMut() + Send),
 }
 
-/// A training's thread and, when the pool has a free thread, a partner (see the module
-/// documentation). Made by [`with_pair`].
-pub(crate) struct Pair {
-    /// No partner will ever come: [`Pair::both`] runs its halves one after the other.
-    alone: bool,
+/// A training's thread and, when one was offered to the pool, a partner (see the module
+/// documentation). Made by [`with_pair`], which lends it to its body as `&mut`: so
+/// [`Pair::both`] has one caller at a time and is never called again from inside one of its
+/// halves, which the hand-over protocol of [`Shared`] relies on.
+pub(crate) struct Pair<'s> {
+    /// `None`: no partner will ever come, and [`Pair::both`] runs its halves one after the
+    /// other.
+    shared: Option<&'s Shared>,
+}
+
+/// What the two threads of a [`Pair`] share: the hand-over of one half at a time.
+struct Shared {
     state: AtomicU8,
     /// The posted half, valid while `state` is `POSTED` or `RUNNING`.
     task: AtomicPtr<Task<'static>>,
@@ -48,70 +55,78 @@ pub(crate) struct Pair {
 
 /// Runs `body` with a [`Pair`]: when `lend` and the pool has two threads or more, on a pool
 /// thread with the partner offered to the pool; alone otherwise.
-pub(crate) fn with_pair<R: Send>(lend: bool, body: impl FnOnce(&Pair) -> R + Send) -> R {
+pub(crate) fn with_pair<R: Send>(lend: bool, body: impl FnOnce(&mut Pair<'_>) -> R + Send) -> R {
     if !lend || rayon::current_num_threads() < 2 {
-        return body(&Pair::new(true));
+        return body(&mut Pair { shared: None });
     }
-    let pair = Pair::new(false);
+    let shared = Shared::new();
     // From outside the pool, `rayon::join` first moves both closures onto a pool thread.
     let (result, ()) = rayon::join(
         || {
             // Sends the partner back to the pool however `body` ends, panics included.
-            struct Quit<'p>(&'p Pair);
+            struct Quit<'p>(&'p Shared);
             impl Drop for Quit<'_> {
                 fn drop(&mut self) {
                     self.0.quit.store(true, Ordering::Release);
                 }
             }
-            let _quit = Quit(&pair);
-            body(&pair)
+            let _quit = Quit(&shared);
+            body(&mut Pair { shared: Some(&shared) })
         },
-        || pair.serve(),
+        || shared.serve(),
     );
     result
 }
 
-impl Pair {
-    fn new(alone: bool) -> Pair {
-        Pair {
-            alone,
-            state: AtomicU8::new(EMPTY),
-            task: AtomicPtr::new(std::ptr::null_mut()),
-            quit: AtomicBool::new(false),
-            panic: Mutex::new(None),
-        }
+impl Pair<'_> {
+    /// Whether a partner was offered to the pool (it may still never come, if no thread of the
+    /// pool is free for the whole training).
+    pub(crate) fn lent(&self) -> bool {
+        self.shared.is_some()
     }
 
     /// Runs `a` on this thread and `b` on the partner if it takes `b` before `a` is done;
     /// otherwise this thread runs `b` after `a`. Returns when both are done.
     pub(crate) fn both<RA, RB: Send>(
-        &self,
+        &mut self,
         a: impl FnOnce() -> RA,
         b: impl FnOnce() -> RB + Send,
     ) -> (RA, RB) {
-        if self.alone {
+        let Some(shared) = self.shared else {
             return (a(), b());
-        }
+        };
         let mut b = Some(b);
         let mut rb = None;
         let mut run = || rb = Some((b.take().expect("a half runs once"))());
         let mut task = Task { run: &mut run };
         // The partner only reads `task` between taking it (POSTED -> RUNNING) and reporting
         // DONE, and `Reclaim` does not let this frame end before either the half is taken back
-        // or DONE is seen, so the pointer never outlives what it points to.
-        self.task.store((&mut task as *mut Task<'_>).cast(), Ordering::Release);
-        self.state.store(POSTED, Ordering::Release);
+        // or DONE is seen, so the pointer never outlives what it points to. `&mut self` makes
+        // this the only half in flight: nothing else stores to `state` until it is EMPTY again.
+        shared.task.store((&mut task as *mut Task<'_>).cast(), Ordering::Release);
+        shared.state.store(POSTED, Ordering::Release);
 
-        let reclaim = Reclaim(self);
+        let reclaim = Reclaim(shared);
         let ra = a();
         let taken_back = reclaim.finish();
         if taken_back {
             (task.run)();
         }
-        if let Some(p) = self.panic.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(p) = shared.panic.lock().unwrap_or_else(|e| e.into_inner()).take() {
             resume_unwind(p);
         }
         (ra, rb.expect("the half ran"))
+    }
+}
+
+impl Shared {
+    fn new() -> Shared {
+        Shared {
+            state: AtomicU8::new(EMPTY),
+            task: AtomicPtr::new(std::ptr::null_mut()),
+            quit: AtomicBool::new(false),
+            panic: Mutex::new(None),
+        }
     }
 
     /// The partner's loop: run posted halves until the training is over.
@@ -154,7 +169,7 @@ impl Pair {
 /// Ends a fork of [`Pair::both`]: takes the posted half back if the partner has not taken it,
 /// else waits until the partner has finished it. Also runs on unwinding, when the forking
 /// thread's own half panics, so that the frame the partner reads outlives its use.
-struct Reclaim<'p>(&'p Pair);
+struct Reclaim<'p>(&'p Shared);
 
 impl Reclaim<'_> {
     /// Returns whether the half was taken back (so the caller must run it).
@@ -169,8 +184,14 @@ impl Reclaim<'_> {
         if state.compare_exchange(POSTED, EMPTY, Ordering::AcqRel, Ordering::Acquire).is_ok() {
             return true;
         }
+        let mut spins: u32 = 0;
         while state.load(Ordering::Acquire) != DONE {
-            std::hint::spin_loop();
+            spins = spins.wrapping_add(1);
+            if spins.is_multiple_of(4096) {
+                std::thread::yield_now();
+            } else {
+                std::hint::spin_loop();
+            }
         }
         state.store(EMPTY, Ordering::Relaxed);
         false
@@ -218,6 +239,25 @@ mod tests {
                 (0..2000u64).map(|s| (64 * s * (s + 1) / 2, 64 * s * (s + 1))).collect();
             assert_eq!(sums, expect, "{threads} threads");
         }
+    }
+
+    #[test]
+    fn the_partner_takes_halves_when_a_thread_is_free() {
+        let took = in_pool(2, || {
+            with_pair(true, |pair| {
+                let me = std::thread::current().id();
+                let start = std::time::Instant::now();
+                // The partner may need a moment to wake; then it takes every half it sees.
+                while start.elapsed().as_secs() < 10 {
+                    let (_, other) = pair.both(|| (), || std::thread::current().id());
+                    if other != me {
+                        return true;
+                    }
+                }
+                false
+            })
+        });
+        assert!(took, "no half ran on the partner in 10 s");
     }
 
     #[test]

@@ -218,8 +218,8 @@ fn trained_weights_are_bit_identical_on_every_kernel() {
     let others = other_kernels("training");
     let pool = rayon::ThreadPoolBuilder::new().num_threads(2).build().unwrap();
     // The default network on the default width with an odd last batch; an odd network with
-    // weights, decay and batches of 7; and a 600-input first layer whose products and Adam
-    // updates are split between the two threads.
+    // weights, decay and batches of 7; and a 600-input first layer, large enough for training
+    // to lend a second thread to its steps in both precisions.
     let cases = [
         (106, 101, TrainConfig { epochs: 3, ..TrainConfig::default() }, false),
         (
