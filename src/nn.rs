@@ -1730,14 +1730,14 @@ fn train_on(
 ) -> Result<(Mlp, TrainReport)> {
     let data = Data { x, y, row_weight };
     // A partner pays when the halved arithmetic of the first layer outweighs what crosses
-    // between the threads every step (the second layer's inputs and output gradient, whose size
-    // does not depend on the first layer): measured on 2 cores, from about 2,048 first-layer
-    // weights in f64 (32 inputs to 64 units) and 8,192 in f32 (128 inputs), whose fused
-    // multiply-adds leave less arithmetic to share. Below that one thread is faster.
+    // between the threads every step (the second layer's partial sums and its output gradient,
+    // whose size does not depend on the first layer): measured on 2 cores, from about 512
+    // first-layer weights in f64 (8 inputs to 64 units) and 3,072 in f32 (48 inputs), whose
+    // fused multiply-adds leave less arithmetic to share. Below that one thread is as fast.
     let first = &start.layers()[0];
     let min_weights = match cfg.precision {
-        Precision::F32 => 1 << 13,
-        Precision::F64 => 1 << 11,
+        Precision::F32 => 3 << 10,
+        Precision::F64 => 1 << 9,
     };
     let lend = first.inputs * first.outputs >= min_weights;
     with_pair(lend, |pair| match cfg.precision {
@@ -1777,9 +1777,6 @@ fn train_net<T: Real>(
     let n = x.rows();
     let batch = if cfg.batch_size == 0 { n } else { cfg.batch_size.min(n) };
     let kernel = net.kernel;
-    let layers = net.layers.len();
-    let last = layers - 1;
-    let k = net.outputs();
 
     // Everything the loop touches, allocated once. `ws` serves the layers past the first (its
     // buffers for the first layer stay unused: the parts hold those).
@@ -1820,66 +1817,44 @@ fn train_net<T: Real>(
             let by = &batch_y[..m];
             let bw = row_weight.map(|_| &batch_w[..m]);
 
-            // 1. The first layer, each part gathering the batch into its own buffer.
+            // Adam step t (1-based), with bias correction.
+            t = t.saturating_add(1);
+            let update = Update { kernel, decay, step: AdamStep::new(cfg, t) };
+            let no = net.layers[1].outputs;
+
+            // 1. The first layer, each part gathering the batch into its own buffer; this thread
+            // then starts the second layer's chain over the first part's units.
             let [p0, p1] = &mut parts;
-            let first = &net.layers[0];
+            let (first, second) = (&net.layers[0], &net.layers[1]);
+            let z_second = &mut ws.act[1][..m * no];
             pair.both(
-                || p0.forward(kernel, first, &x_t, rows),
+                || {
+                    p0.forward(kernel, first, &x_t, rows);
+                    let h = p0.units.len();
+                    let a = Strided { data: &p0.act[..m * h], row: h, col: 1 };
+                    let epi = Epilogue::Bias(&second.bias);
+                    product(
+                        kernel,
+                        z_second,
+                        a,
+                        &second.wt[..h * no],
+                        Shape { m, n: no, k: h },
+                        epi,
+                    );
+                },
                 || p1.forward(kernel, first, &x_t, rows),
             );
 
-            // 2. The second layer's pre-activations: one chain over the first part's units,
-            // continued over the second's; then the later layers and the loss.
-            let second = &net.layers[1];
-            let no = second.outputs;
-            for (p, part) in parts.iter().enumerate() {
-                let h = part.units.len();
-                let a = Strided { data: &part.act[..m * h], row: h, col: 1 };
-                let b = &second.wt[part.units.start * no..part.units.end * no];
-                let epi = match (p, last > 1) {
-                    (0, _) => Epilogue::Bias(&second.bias),
-                    (_, true) => Epilogue::ContinueRelu,
-                    (_, false) => Epilogue::Continue,
-                };
-                product(kernel, &mut ws.act[1][..m * no], a, b, Shape { m, n: no, k: h }, epi);
-            }
-            for l in 2..layers {
-                let (below, here) = ws.act.split_at_mut(l);
-                dense_forward(kernel, &mut here[0], &below[l - 1], &net.layers[l], m, l < last);
-            }
-            let (probs, row_loss) = (&mut ws.probs[..m * k], &mut ws.row_loss[..m]);
-            softmax_cross_entropy_forward(probs, row_loss, &ws.act[last][..m * k], by, bw, k);
-            let loss = mean_loss(&ws.row_loss[..m], bw);
+            // 2. On the partner, which holds the second part and the later layers: the rest of
+            // the second layer's chain, the later layers, the loss, and back to the second
+            // layer's dz, with the updates of what lies past the second layer's weights.
+            let batch = Batch { y: by, weight: bw };
+            let part = &parts[1];
+            let (loss, finite) = pair.on_partner(|| {
+                tail(&mut net, &mut ws, &mut moments, part, batch, &update, product)
+            });
             if !loss.is_finite() {
                 return Err(diverged(epoch, loss));
-            }
-
-            // Backward from dL/do = w_i (p - onehot(y)) / sum(w) down to the second layer's dz.
-            let scale = 1.0 / weight_total(bw, m);
-            let (dlogits, probs) = (&mut ws.dz[last][..m * k], &ws.probs[..m * k]);
-            softmax_cross_entropy_backward(dlogits, probs, by, bw, scale, k);
-            for l in (2..layers).rev() {
-                let (below, here) = ws.dz.split_at_mut(l);
-                let dinp = Some((&mut below[l - 1][..], Some(&ws.act[l - 1][..])));
-                let dparams = Some((&mut ws.dwt[l][..], &mut ws.db[l][..]));
-                let layer = &net.layers[l];
-                dense_backward(kernel, dinp, dparams, &here[0], &ws.act[l - 1], layer, m);
-            }
-            column_sums(&mut ws.db[1], &ws.dz[1][..m * no]);
-
-            // Adam step t (1-based), with bias correction: here the layers past the second and
-            // the second layer's bias.
-            t = t.saturating_add(1);
-            let step = AdamStep::<T>::new(cfg, t);
-            let mut finite = true;
-            for (l, (layer, mom)) in net.layers.iter_mut().zip(&mut moments).enumerate().skip(1) {
-                let Moments { mw, vw, mb, vb } = mom;
-                if l > 1 {
-                    finite &= adam_update(kernel, &mut layer.wt, &ws.dwt[l], mw, vw, decay, step);
-                    // The next backward pass reads W, not W^T.
-                    transpose(&mut layer.w, &layer.wt, layer.inputs, layer.outputs);
-                }
-                finite &= adam_update(kernel, &mut layer.bias, &ws.db[l], mb, vb, T::ZERO, step);
             }
 
             // 3. Each part: the rest of the backward pass and the update of what it owns,
@@ -1890,7 +1865,6 @@ fn train_net<T: Real>(
             let Moments { mw, vw, .. } = &mut moments[1];
             let ((mw0, mw1), (vw0, vw1)) = (mw.split_at_mut(at), vw.split_at_mut(at));
             let dz_second = &ws.dz[1][..m * no];
-            let update = Update { kernel, decay, step };
             let [p0, p1] = &mut parts;
             let (finite0, finite1) = pair.both(
                 || p0.backward(&update, dz_second, Rows { wt: wt0, dwt: g0, mw: mw0, vw: vw0 }),
@@ -1910,6 +1884,75 @@ fn train_net<T: Real>(
         part.store(&mut net.layers[0]);
     }
     Ok((net.to_mlp(), TrainReport { epoch_loss }))
+}
+
+/// Phase 2 of a training step (see [`train_net`]), after the first layer and the second
+/// layer's chain over the first part's units (in `ws.act[1]`): the chain continued over
+/// `second_part`'s units, the layers past the second, the loss, the backward pass down to the
+/// second layer's `dz` (`ws.dz[1]`) and the bias gradient of the second layer, then Adam's
+/// update of the layers past the second and of the second layer's bias. Returns the batch loss
+/// and whether every updated parameter is finite.
+fn tail<T: Real>(
+    net: &mut Net<T>,
+    ws: &mut Workspace<T>,
+    moments: &mut [Moments<T>],
+    second_part: &Part<T>,
+    batch: Batch<'_>,
+    update: &Update<T>,
+    product: Product<T>,
+) -> (f64, bool) {
+    let Batch { y, weight } = batch;
+    let Update { kernel, decay, step } = *update;
+    let (m, layers, k) = (y.len(), net.layers.len(), net.outputs());
+    let last = layers - 1;
+
+    let second = &net.layers[1];
+    let (no, h) = (second.outputs, second_part.units.len());
+    let a = Strided { data: &second_part.act[..m * h], row: h, col: 1 };
+    let b = &second.wt[second_part.units.start * no..];
+    let epi = if last > 1 { Epilogue::ContinueRelu } else { Epilogue::Continue };
+    product(kernel, &mut ws.act[1][..m * no], a, b, Shape { m, n: no, k: h }, epi);
+    for l in 2..layers {
+        let (below, here) = ws.act.split_at_mut(l);
+        dense_forward(kernel, &mut here[0], &below[l - 1], &net.layers[l], m, l < last);
+    }
+    let (probs, row_loss) = (&mut ws.probs[..m * k], &mut ws.row_loss[..m]);
+    softmax_cross_entropy_forward(probs, row_loss, &ws.act[last][..m * k], y, weight, k);
+    let loss = mean_loss(&ws.row_loss[..m], weight);
+    if !loss.is_finite() {
+        return (loss, false);
+    }
+
+    // Backward from dL/do = w_i (p - onehot(y)) / sum(w) down to the second layer's dz.
+    let scale = 1.0 / weight_total(weight, m);
+    let (dlogits, probs) = (&mut ws.dz[last][..m * k], &ws.probs[..m * k]);
+    softmax_cross_entropy_backward(dlogits, probs, y, weight, scale, k);
+    for l in (2..layers).rev() {
+        let (below, here) = ws.dz.split_at_mut(l);
+        let dinp = Some((&mut below[l - 1][..], Some(&ws.act[l - 1][..])));
+        let dparams = Some((&mut ws.dwt[l][..], &mut ws.db[l][..]));
+        dense_backward(kernel, dinp, dparams, &here[0], &ws.act[l - 1], &net.layers[l], m);
+    }
+    column_sums(&mut ws.db[1], &ws.dz[1][..m * no]);
+
+    let mut finite = true;
+    for (l, (layer, mom)) in net.layers.iter_mut().zip(moments).enumerate().skip(1) {
+        let Moments { mw, vw, mb, vb } = mom;
+        if l > 1 {
+            finite &= adam_update(kernel, &mut layer.wt, &ws.dwt[l], mw, vw, decay, step);
+            // The next backward pass reads W, not W^T.
+            transpose(&mut layer.w, &layer.wt, layer.inputs, layer.outputs);
+        }
+        finite &= adam_update(kernel, &mut layer.bias, &ws.db[l], mb, vb, T::ZERO, step);
+    }
+    (loss, finite)
+}
+
+/// A batch's labels and optional row weights.
+#[derive(Clone, Copy)]
+struct Batch<'a> {
+    y: &'a [usize],
+    weight: Option<&'a [f64]>,
 }
 
 /// The training rows of [`train_net`]: `x` (n x d), labels `y` and optional row weights.

@@ -49,6 +49,8 @@ struct Shared {
     /// The posted half, valid while `state` is `POSTED` or `RUNNING`.
     task: AtomicPtr<Task<'static>>,
     quit: AtomicBool,
+    /// The partner has started serving (and serves until `quit`).
+    present: AtomicBool,
     /// A panic of a half the partner ran, to be raised again on the forking thread.
     panic: Mutex<Option<Box<dyn Any + Send>>>,
 }
@@ -119,18 +121,46 @@ impl Pair<'_> {
     }
 }
 
+impl Pair<'_> {
+    /// Runs `f` on the partner when it is serving, waiting for it, so that the data `f` works
+    /// on stays in the partner's cache from one step to the next; on this thread otherwise.
+    pub(crate) fn on_partner<R: Send>(&mut self, f: impl FnOnce() -> R + Send) -> R {
+        match self.shared {
+            Some(shared) if shared.present.load(Ordering::Acquire) => {
+                // Wait until the partner has taken `f` (it is spinning, so it does at once);
+                // `both` then waits for it to finish.
+                let taken = || {
+                    let mut spins: u32 = 0;
+                    while shared.state.load(Ordering::Acquire) == POSTED {
+                        spins = spins.wrapping_add(1);
+                        if spins.is_multiple_of(4096) {
+                            std::thread::yield_now();
+                        } else {
+                            std::hint::spin_loop();
+                        }
+                    }
+                };
+                self.both(taken, f).1
+            }
+            _ => f(),
+        }
+    }
+}
+
 impl Shared {
     fn new() -> Shared {
         Shared {
             state: AtomicU8::new(EMPTY),
             task: AtomicPtr::new(std::ptr::null_mut()),
             quit: AtomicBool::new(false),
+            present: AtomicBool::new(false),
             panic: Mutex::new(None),
         }
     }
 
     /// The partner's loop: run posted halves until the training is over.
     fn serve(&self) {
+        self.present.store(true, Ordering::Release);
         let mut idle: u32 = 0;
         loop {
             if self.state.load(Ordering::Relaxed) == POSTED
