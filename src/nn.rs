@@ -1750,15 +1750,18 @@ fn train_on(
 ///
 /// The first layer's units are split between two [`Part`]s, which own their columns of the
 /// first layer and their rows of the second layer's `W^T`, so that each step runs as:
-/// 1. both parts: the first layer's forward pass for their units;
-/// 2. this thread: every later layer forward, the loss, and backward down to the second
-///    layer's output gradient, with Adam's update of everything past the second layer;
+/// 1. both parts: the first layer's forward pass for their units; the first part also starts
+///    the second layer's sum over its units;
+/// 2. the second part's thread ([`tail`]): that sum continued over the second part's units,
+///    every later layer forward, the loss, and backward down to the second layer's output
+///    gradient, with Adam's update of everything past the second layer's weights;
 /// 3. both parts: the rest of the backward pass and Adam's update of what they own.
 ///
-/// The parts run on two threads when a second one is free ([`Pair::both`]). Between steps,
-/// each part's weights and activations stay in its own thread's cache, and only the second
-/// layer's inputs and output gradient (batch x width) cross between threads. (Splitting the
-/// batch's rows instead makes both threads read every weight each step, and was measured to
+/// When a second thread is free it is lent to the training ([`Pair`]): it runs the second
+/// part's halves of phases 1 and 3, and phase 2. Between steps each thread's weights and
+/// activations stay in its own cache, and only the second layer's partial sums (phase 1 to 2)
+/// and output gradient (phase 2 to 3), batch x width each, cross between threads. (Splitting
+/// the batch's rows instead makes both threads read every weight each step, and was measured to
 /// gain nothing: moving the weights between the cores' caches cost as much as the halved
 /// arithmetic saved.)
 ///

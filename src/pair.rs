@@ -1,18 +1,19 @@
 //! Two threads for one sequential loop of small steps: a training.
 //!
-//! A training step of the default network is some 30 us of arithmetic that splits into two
-//! halves (see `nn::train_net`), so it forks and joins twice every 15 us or so. `rayon::join`
-//! is not made for that grain: an idle rayon thread falls asleep after a few microseconds
-//! without work, and every later fork then pays a system call to wake it, which costs more than
-//! the half it hands over (measured: the default GL-RFE run took longer on two threads than on
-//! one). A [`Pair`] instead lends one thread of the pool to a training for its whole length:
-//! the partner spins, waiting for the second half of each step, and goes back to the pool when
-//! the training ends.
+//! A training step of the default network is some 30 to 50 us of arithmetic in three phases,
+//! two of which split into halves (see `nn::train_net`), so it hands work to the other thread
+//! three times every step. `rayon::join` is not made for that grain: an idle rayon thread falls
+//! asleep after a few microseconds without work, and every later fork then pays a system call
+//! to wake it, which costs more than the half it hands over (measured: the default GL-RFE run
+//! took longer on two threads than on one). A [`Pair`] instead lends one thread of the pool to
+//! a training for its whole length: the partner spins, waiting for its part of each phase
+//! ([`Pair::both`], [`Pair::on_partner`]), and goes back to the pool when the training ends.
 //!
 //! The partner is itself a rayon job, so it only runs when a thread of the pool is free to take
 //! it; when none is (every thread is busy with other folds, ensemble members or tests), each
-//! half it was offered is taken back and run by the training's own thread. Which thread runs a
-//! half never changes what it computes, so results do not depend on the thread count.
+//! half it was offered is taken back and run by the training's own thread, and so is the work
+//! meant for it alone. Which thread runs a piece of work never changes what it computes, so
+//! results do not depend on the thread count.
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
@@ -288,6 +289,31 @@ mod tests {
             })
         });
         assert!(took, "no half ran on the partner in 10 s");
+    }
+
+    #[test]
+    fn on_partner_runs_there_once_it_serves_and_here_when_alone() {
+        let (moved, alone) = in_pool(2, || {
+            let moved = with_pair(true, |pair| {
+                let me = std::thread::current().id();
+                let start = std::time::Instant::now();
+                while start.elapsed().as_secs() < 10 {
+                    if pair.on_partner(|| std::thread::current().id()) != me {
+                        // Once serving, the partner takes every later call.
+                        return (0..100)
+                            .all(|_| pair.on_partner(|| std::thread::current().id()) != me);
+                    }
+                }
+                false
+            });
+            let alone = with_pair(false, |pair| {
+                let me = std::thread::current().id();
+                (0..100).all(|_| pair.on_partner(|| std::thread::current().id()) == me)
+            });
+            (moved, alone)
+        });
+        assert!(moved, "the partner did not take over within 10 s, or handed work back");
+        assert!(alone, "without a partner the work runs on the calling thread");
     }
 
     #[test]
