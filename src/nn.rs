@@ -798,7 +798,7 @@ struct Layer<T> {
 ///
 /// Shapes: `out` (n x O), `inp` (n x I), `layer.wt` (I x O), `layer.bias` (O).
 fn dense_forward<T: Real>(
-    kernel: Kernel,
+    ops: Ops<T>,
     out: &mut [T],
     inp: &[T],
     layer: &Layer<T>,
@@ -808,7 +808,7 @@ fn dense_forward<T: Real>(
     let (ni, no) = (layer.inputs, layer.outputs);
     let a = Strided { data: &inp[..n * ni], row: ni, col: 1 };
     let epi = if relu { Epilogue::BiasRelu(&layer.bias) } else { Epilogue::Bias(&layer.bias) };
-    gemm(kernel, &mut out[..n * no], a, &layer.wt, Shape { m: n, n: no, k: ni }, epi);
+    (ops.product)(ops.kernel, &mut out[..n * no], a, &layer.wt, Shape { m: n, n: no, k: ni }, epi);
 }
 
 /// Dense backward, given `dout = dL/dz` of this layer:
@@ -824,7 +824,7 @@ fn dense_forward<T: Real>(
 ///
 /// Shapes: `dout` (n x O), `inp` (n x I), `layer.w` (O x I), `dparams` ((I x O), (O)).
 fn dense_backward<T: Real>(
-    kernel: Kernel,
+    ops: Ops<T>,
     dinp: Option<(&mut [T], Option<&[T]>)>,
     dparams: Option<(&mut [T], &mut [T])>,
     dout: &[T],
@@ -838,15 +838,8 @@ fn dense_backward<T: Real>(
     if let Some((dwt, db)) = dparams {
         // dwt[i, o] = sum_b inp[b, i] dout[b, o]: A = inp^T read with strides.
         let a = Strided { data: &inp[..n * ni], row: 1, col: ni };
-        gemm(kernel, dwt, a, dout, Shape { m: ni, n: no, k: n }, Epilogue::Plain);
-
-        // db[o] = sum_b dout[b, o], rows in order.
-        db.fill(T::ZERO);
-        for row in dout.chunks_exact(no) {
-            for (s, &v) in db.iter_mut().zip(row) {
-                *s = *s + v;
-            }
-        }
+        (ops.product)(ops.kernel, dwt, a, dout, Shape { m: ni, n: no, k: n }, Epilogue::Plain);
+        column_sums(db, dout);
     }
 
     if let Some((dinp, below)) = dinp {
@@ -855,8 +848,18 @@ fn dense_backward<T: Real>(
             Some(h) => Epilogue::Mask(&h[..n * ni]),
             None => Epilogue::Plain,
         };
-        gemm(kernel, &mut dinp[..n * ni], a, &layer.w, Shape { m: n, n: ni, k: no }, epi);
+        let shape = Shape { m: n, n: ni, k: no };
+        (ops.product)(ops.kernel, &mut dinp[..n * ni], a, &layer.w, shape, epi);
     }
+}
+
+/// The compiled copy and the product function of [`dense_forward`] and [`dense_backward`]:
+/// [`gemm`], which splits large products between threads, or a serial [`Real::gemm_tiles`]
+/// (see [`Part::serial`]).
+#[derive(Clone, Copy)]
+struct Ops<T> {
+    kernel: Kernel,
+    product: Product<T>,
 }
 
 /// Softmax cross-entropy forward: fills `probs` with `softmax(logits)` row by row and
@@ -1050,7 +1053,8 @@ impl<T: Real> Net<T> {
         for (l, layer) in self.layers.iter().enumerate() {
             let (below, here) = ws.act.split_at_mut(l);
             let inp = if l == 0 { x } else { &below[l - 1][..] };
-            dense_forward(self.kernel, &mut here[0], inp, layer, n, l < last);
+            let ops = Ops { kernel: self.kernel, product: gemm };
+            dense_forward(ops, &mut here[0], inp, layer, n, l < last);
         }
     }
 
@@ -1111,7 +1115,8 @@ impl<T: Real> Net<T> {
             } else {
                 Some((&mut below[l - 1][..], Some(&ws.act[l - 1][..])))
             };
-            dense_backward(self.kernel, dinp, dparams, dout, inp, layer, n);
+            let ops = Ops { kernel: self.kernel, product: gemm };
+            dense_backward(ops, dinp, dparams, dout, inp, layer, n);
         }
     }
 }
@@ -1917,7 +1922,8 @@ fn tail<T: Real>(
     product(kernel, &mut ws.act[1][..m * no], a, b, Shape { m, n: no, k: h }, epi);
     for l in 2..layers {
         let (below, here) = ws.act.split_at_mut(l);
-        dense_forward(kernel, &mut here[0], &below[l - 1], &net.layers[l], m, l < last);
+        let ops = Ops { kernel, product };
+        dense_forward(ops, &mut here[0], &below[l - 1], &net.layers[l], m, l < last);
     }
     let (probs, row_loss) = (&mut ws.probs[..m * k], &mut ws.row_loss[..m]);
     softmax_cross_entropy_forward(probs, row_loss, &ws.act[last][..m * k], y, weight, k);
@@ -1934,7 +1940,8 @@ fn tail<T: Real>(
         let (below, here) = ws.dz.split_at_mut(l);
         let dinp = Some((&mut below[l - 1][..], Some(&ws.act[l - 1][..])));
         let dparams = Some((&mut ws.dwt[l][..], &mut ws.db[l][..]));
-        dense_backward(kernel, dinp, dparams, &here[0], &ws.act[l - 1], &net.layers[l], m);
+        let ops = Ops { kernel, product };
+        dense_backward(ops, dinp, dparams, &here[0], &ws.act[l - 1], &net.layers[l], m);
     }
     column_sums(&mut ws.db[1], &ws.dz[1][..m * no]);
 

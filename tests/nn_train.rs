@@ -363,27 +363,34 @@ fn training_is_bit_for_bit_the_documented_steps_on_any_thread_count() {
     // Training splits each step between two threads by the first layer's units; this checks
     // that the split computes exactly what whole-network passes compute, for odd and even
     // widths, one to three hidden layers, row weights, weight decay and a short last batch, in
-    // both precisions. The last three networks have first layers large enough for training to
+    // both precisions. The last networks have first layers large enough for training to
     // lend a second thread to their steps (see `nn::train_on`), and train long enough (a few
     // hundred steps) for that thread to wake and take most halves; the others run both parts
     // on one thread.
     let w: Vec<f64> = (0..200).map(|i| 0.5 + (i % 4) as f64 * 0.25).collect();
+    // (inputs, rows, epochs, batch, hidden widths, row weights, precision)
     let cases = [
-        (6, 45, 3, vec![6], false, Precision::F64),
-        (6, 45, 3, vec![7, 5], true, Precision::F64),
-        (6, 45, 3, vec![5, 4, 3], false, Precision::F32),
-        (6, 45, 3, vec![1, 3], true, Precision::F32),
-        (40, 200, 12, vec![64, 5], true, Precision::F64),
-        (130, 200, 12, vec![65, 3], false, Precision::F32),
-        (130, 200, 12, vec![64], true, Precision::F32),
+        (6, 45, 3, 8, vec![6], false, Precision::F64),
+        (6, 45, 3, 8, vec![7, 5], true, Precision::F64),
+        (6, 45, 3, 8, vec![5, 4, 3], false, Precision::F32),
+        (6, 45, 3, 8, vec![1, 3], true, Precision::F32),
+        (40, 200, 12, 8, vec![64, 5], true, Precision::F64),
+        (130, 200, 12, 8, vec![65, 3], false, Precision::F32),
+        (130, 200, 12, 8, vec![64], true, Precision::F32),
+        (40, 200, 12, 8, vec![64], false, Precision::F64),
+        // A first layer of one unit: the first part has none.
+        (600, 200, 12, 8, vec![1, 8], true, Precision::F64),
+        // One batch of all rows: products past the first layer large enough to split between
+        // threads if the step let them.
+        (40, 200, 60, 200, vec![64, 64, 32], false, Precision::F64),
     ];
-    for (d, n, epochs, hidden, weighted, precision) in cases {
+    for (d, n, epochs, batch_size, hidden, weighted, precision) in cases {
         let (x, y) = blobs(n, d, 11);
         let cfg = TrainConfig {
             hidden: hidden.clone(),
             epochs,
             learning_rate: 1e-2,
-            batch_size: 8,
+            batch_size,
             weight_decay: 1e-3,
             precision,
             ..TrainConfig::default()
