@@ -667,6 +667,38 @@ impl<R: BufRead> CsvReader<R> {
         &self.text[start..self.ends[j]]
     }
 
+    /// Appends the feature cells `cols` of the current row (read from `line`) to `x`: a number,
+    /// or `NaN` for a missing cell, which also sets `has_missing[k]` for column `cols[k]`.
+    /// Returns the first column with a missing cell. A cell that is not a number, or a missing
+    /// one under [`Missing::Error`], is an error naming the line and column.
+    fn push_cells(
+        &self,
+        line: u64,
+        cols: &[usize],
+        missing: Missing,
+        x: &mut Vec<f64>,
+        has_missing: &mut [bool],
+    ) -> Result<Option<usize>> {
+        // With any other delimiter, a decimal comma is allowed (see `parse_cell`).
+        let decimal_comma = self.delimiter != b',';
+        let mut first_missing = None;
+        for (k, &j) in cols.iter().enumerate() {
+            match parse_cell(self.field(j), decimal_comma) {
+                Cell::Value(v) => x.push(v),
+                Cell::Missing(what) => {
+                    if missing == Missing::Error {
+                        return Err(self.header.cell_error(line, j, missing_message(&what)));
+                    }
+                    first_missing.get_or_insert(j);
+                    has_missing[k] = true;
+                    x.push(f64::NAN);
+                }
+                Cell::Bad(msg) => return Err(self.header.cell_error(line, j, msg)),
+            }
+        }
+        Ok(first_missing)
+    }
+
     /// The next data row, checked to have as many fields as the header.
     fn next_data_row(&mut self) -> Result<Option<u64>> {
         let Some(line) = self.next_row()? else { return Ok(None) };
@@ -1205,7 +1237,6 @@ pub fn load_from_reader(
         .collect();
 
     // Stream the rows: map the label, then parse the cells of the rows that are used.
-    let decimal_comma = r.delimiter != b',';
     let mut id_check = IdCheck::default();
     let mut ids = Vec::new();
     let mut y = Vec::new();
@@ -1259,21 +1290,7 @@ pub fn load_from_reader(
         };
 
         let row_start = x.len();
-        let mut first_missing = None;
-        for (k, &j) in cols.iter().enumerate() {
-            match parse_cell(r.field(j), decimal_comma) {
-                Cell::Value(v) => x.push(v),
-                Cell::Missing(what) => {
-                    if opts.missing == Missing::Error {
-                        return Err(r.header.cell_error(line, j, missing_message(&what)));
-                    }
-                    first_missing.get_or_insert(j);
-                    has_missing[k] = true;
-                    x.push(f64::NAN);
-                }
-                Cell::Bad(msg) => return Err(r.header.cell_error(line, j, msg)),
-            }
-        }
+        let first_missing = r.push_cells(line, &cols, opts.missing, &mut x, &mut has_missing)?;
         if let (Some(j), Missing::DropRows) = (first_missing, opts.missing) {
             x.truncate(row_start);
             let reason = format!("missing value in column '{}'", r.header.display_name(j));
@@ -1451,7 +1468,6 @@ pub fn load_unlabelled(
         }
     };
 
-    let decimal_comma = r.delimiter != b',';
     let mut id_check = IdCheck::default();
     let mut ids = Vec::new();
     let mut x = Vec::new();
@@ -1464,22 +1480,8 @@ pub fn load_unlabelled(
             IdSource::LineNumber => format!("row{line}"),
         };
         let row_start = x.len();
-        let mut row_missing = false;
-        for (k, &j) in cols.iter().enumerate() {
-            match parse_cell(r.field(j), decimal_comma) {
-                Cell::Value(v) => x.push(v),
-                Cell::Missing(what) => {
-                    if opts.missing == Missing::Error {
-                        return Err(r.header.cell_error(line, j, missing_message(&what)));
-                    }
-                    row_missing = true;
-                    has_missing[k] = true;
-                    x.push(f64::NAN);
-                }
-                Cell::Bad(msg) => return Err(r.header.cell_error(line, j, msg)),
-            }
-        }
-        if row_missing && opts.missing == Missing::DropRows {
+        let first_missing = r.push_cells(line, &cols, opts.missing, &mut x, &mut has_missing)?;
+        if first_missing.is_some() && opts.missing == Missing::DropRows {
             x.truncate(row_start);
             continue;
         }
