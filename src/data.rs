@@ -1504,6 +1504,32 @@ pub fn load_unlabelled(
     Ok((ids, Matrix::from_row_major(n, keep.len(), x), names))
 }
 
+/// Hooks for the fuzz targets (`fuzz/`) and the tests that replay their findings, not part of
+/// the supported API.
+#[doc(hidden)]
+pub mod fuzz {
+    use super::{LoadOptions, Missing};
+
+    /// The options the table-reader fuzz target reads an input with, from the input's first
+    /// byte, so that one corpus explores all of them: bits 0-1 the missing-value policy, 2 an
+    /// explicit `*` feature pattern, 3 an `id` column, 4 label mapping, 5 keeping constant
+    /// columns, 6-7 the delimiter (detected, `;`, tab, detected).
+    pub fn table_options(pick: u8) -> LoadOptions {
+        let missing = [Missing::Error, Missing::DropRows, Missing::DropColumns, Missing::Median];
+        LoadOptions {
+            label: Some("y".into()),
+            features: if pick & 4 == 0 { Some(vec!["*".into()]) } else { None },
+            id: if pick & 8 == 0 { None } else { Some("id".into()) },
+            positive: if pick & 16 == 0 { vec![] } else { vec!["IIIa".into(), "b".into()] },
+            negative: if pick & 16 == 0 { vec![] } else { vec!["I".into(), "a".into()] },
+            delimiter: [None, Some(b';'), Some(b'\t'), None][usize::from(pick >> 6)],
+            missing: missing[usize::from(pick & 3)],
+            keep_constant: pick & 32 != 0,
+            ..LoadOptions::default()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

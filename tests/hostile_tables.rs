@@ -699,18 +699,7 @@ fn fuzz_regressions_are_errors_or_readings() {
     for entry in files {
         let bytes = fs::read(entry.unwrap().path()).unwrap();
         let Some((&pick, table)) = bytes.split_first() else { continue };
-        let missing = [Missing::Error, Missing::DropRows, Missing::DropColumns, Missing::Median];
-        let opts = LoadOptions {
-            label: Some("y".into()),
-            features: if pick & 4 == 0 { Some(vec!["*".into()]) } else { None },
-            id: if pick & 8 == 0 { None } else { Some("id".into()) },
-            positive: if pick & 16 == 0 { vec![] } else { vec!["IIIa".into(), "b".into()] },
-            negative: if pick & 16 == 0 { vec![] } else { vec!["I".into(), "a".into()] },
-            delimiter: [None, Some(b';'), Some(b'\t'), None][usize::from(pick >> 6)],
-            missing: missing[usize::from(pick & 3)],
-            keep_constant: pick & 32 != 0,
-            ..LoadOptions::default()
-        };
+        let opts = data::fuzz::table_options(pick);
         let _ = data::load_from_reader(table, Path::new("fuzz.csv"), &opts);
         n += 1;
     }

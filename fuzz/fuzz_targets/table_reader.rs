@@ -4,24 +4,13 @@
 
 use std::path::Path;
 
-use glrfe::data::{self, LoadOptions, Missing};
+use glrfe::data::{self, Missing};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|bytes: &[u8]| {
-    // The first byte picks the options, so one corpus explores all of them.
+    // The first byte picks the options (see `table_options`), so one corpus explores them all.
     let Some((&pick, table)) = bytes.split_first() else { return };
-    let missing = [Missing::Error, Missing::DropRows, Missing::DropColumns, Missing::Median];
-    let opts = LoadOptions {
-        label: Some("y".into()),
-        features: if pick & 4 == 0 { Some(vec!["*".into()]) } else { None },
-        id: if pick & 8 == 0 { None } else { Some("id".into()) },
-        positive: if pick & 16 == 0 { vec![] } else { vec!["IIIa".into(), "b".into()] },
-        negative: if pick & 16 == 0 { vec![] } else { vec!["I".into(), "a".into()] },
-        delimiter: [None, Some(b';'), Some(b'\t'), None][usize::from(pick >> 6)],
-        missing: missing[usize::from(pick & 3)],
-        keep_constant: pick & 32 != 0,
-        ..LoadOptions::default()
-    };
+    let opts = data::fuzz::table_options(pick);
     if let Ok((d, summary)) = data::load_from_reader(table, Path::new("fuzz.csv"), &opts) {
         assert_eq!(d.x.rows(), d.ids.len());
         assert_eq!(d.x.rows(), d.y.len());
