@@ -364,82 +364,53 @@ impl Kernel {
     }
 }
 
-/// The AVX2 copies of the hot loops: wrappers whose bodies are the `#[inline(always)]` generic
-/// loops, so that these are compiled again with AVX2 and FMA enabled. FMA only makes the fused
-/// instruction available to `f32::mul_add`; the `f64` chains keep their separate multiply and
-/// add, which Rust never contracts.
-#[cfg(target_arch = "x86_64")]
-mod avx2 {
-    use super::{AdamStep, Epilogue, Real, Shape, Strided};
+/// Defines module `$name` holding copies of the hot loops compiled with the target features
+/// `$features` (which the processor must have: `$needs`): wrappers whose bodies are the
+/// `#[inline(always)]` generic loops, so that each module compiles them again for its own
+/// instruction set. FMA only makes the fused instruction available to `f32::mul_add`; the `f64`
+/// chains keep their separate multiply and add, which Rust never contracts.
+macro_rules! kernel_copy {
+    ($name:ident, $features:literal, $needs:literal) => {
+        #[cfg(target_arch = "x86_64")]
+        mod $name {
+            use super::{AdamStep, Epilogue, Real, Shape, Strided};
 
-    /// [`super::gemm_tiles`] with AVX2 and FMA.
-    ///
-    /// # Safety
-    /// The processor must have AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn gemm_tiles<T: Real, const MR: usize, const NR: usize>(
-        c: &mut [T],
-        a: Strided<'_, T>,
-        b: &[T],
-        shape: Shape,
-        epi: Epilogue<'_, T>,
-    ) {
-        super::gemm_tiles::<T, MR, NR>(c, a, b, shape, epi)
-    }
+            #[doc = concat!("[`super::gemm_tiles`] with ", $needs, ".")]
+            ///
+            /// # Safety
+            #[doc = concat!("The processor must have ", $needs, ".")]
+            #[target_feature(enable = $features)]
+            pub(super) unsafe fn gemm_tiles<T: Real, const MR: usize, const NR: usize>(
+                c: &mut [T],
+                a: Strided<'_, T>,
+                b: &[T],
+                shape: Shape,
+                epi: Epilogue<'_, T>,
+            ) {
+                super::gemm_tiles::<T, MR, NR>(c, a, b, shape, epi)
+            }
 
-    /// [`super::adam_step`] with AVX2 and FMA.
-    ///
-    /// # Safety
-    /// The processor must have AVX2 and FMA.
-    #[target_feature(enable = "avx2,fma")]
-    pub(super) unsafe fn adam_step<T: Real>(
-        param: &mut [T],
-        grad: &[T],
-        m: &mut [T],
-        v: &mut [T],
-        decay: T,
-        step: AdamStep<T>,
-    ) -> bool {
-        super::adam_step(param, grad, m, v, decay, step)
-    }
+            #[doc = concat!("[`super::adam_step`] with ", $needs, ".")]
+            ///
+            /// # Safety
+            #[doc = concat!("The processor must have ", $needs, ".")]
+            #[target_feature(enable = $features)]
+            pub(super) unsafe fn adam_step<T: Real>(
+                param: &mut [T],
+                grad: &[T],
+                m: &mut [T],
+                v: &mut [T],
+                decay: T,
+                step: AdamStep<T>,
+            ) -> bool {
+                super::adam_step(param, grad, m, v, decay, step)
+            }
+        }
+    };
 }
 
-/// The AVX-512 copies of the hot loops, as [`avx2`]'s with `avx512f` and `fma` enabled.
-#[cfg(target_arch = "x86_64")]
-mod avx512 {
-    use super::{AdamStep, Epilogue, Real, Shape, Strided};
-
-    /// [`super::gemm_tiles`] with AVX-512F and FMA.
-    ///
-    /// # Safety
-    /// The processor must have AVX-512F and FMA.
-    #[target_feature(enable = "avx512f,fma")]
-    pub(super) unsafe fn gemm_tiles<T: Real, const MR: usize, const NR: usize>(
-        c: &mut [T],
-        a: Strided<'_, T>,
-        b: &[T],
-        shape: Shape,
-        epi: Epilogue<'_, T>,
-    ) {
-        super::gemm_tiles::<T, MR, NR>(c, a, b, shape, epi)
-    }
-
-    /// [`super::adam_step`] with AVX-512F and FMA.
-    ///
-    /// # Safety
-    /// The processor must have AVX-512F and FMA.
-    #[target_feature(enable = "avx512f,fma")]
-    pub(super) unsafe fn adam_step<T: Real>(
-        param: &mut [T],
-        grad: &[T],
-        m: &mut [T],
-        v: &mut [T],
-        decay: T,
-        step: AdamStep<T>,
-    ) -> bool {
-        super::adam_step(param, grad, m, v, decay, step)
-    }
-}
+kernel_copy!(avx2, "avx2,fma", "AVX2 and FMA");
+kernel_copy!(avx512, "avx512f,fma", "AVX-512F and FMA");
 
 // ---------------------------------------------------------------------------------------------
 // exp and ln, independent of libm
