@@ -148,24 +148,36 @@ fn target_glrfe(data: &Dataset, root: &Path) {
         loadavg()
     );
 
-    let one_train = |p: Precision| {
+    // One training on 2 threads and on 1, at the first round's width and at 40 inputs: what
+    // the split step (a second thread lent to each training) gains as features are eliminated.
+    let one_train = |p: Precision, inputs: usize| {
         let cfg = TrainConfig { precision: p, ..TrainConfig::default() };
-        let secs = min_time(3, || {
-            let mut rng = Stream::derive(1, "bench-train", &[]);
-            nn::train(&xb, &yb, None, &cfg, &mut rng).expect("training converges");
-        });
-        let flop = train_flop(data.d(), &cfg.hidden, xb.rows(), cfg.epochs);
+        let x = xb.select_cols(&(0..inputs).collect::<Vec<_>>());
+        let time = |threads: usize| {
+            in_pool(threads, || {
+                min_time(3, || {
+                    let mut rng = Stream::derive(1, "bench-train", &[]);
+                    nn::train(&x, &yb, None, &cfg, &mut rng).expect("training converges");
+                })
+            })
+        };
+        let (two, one) = (time(2), time(1));
+        let flop = train_flop(inputs, &cfg.hidden, xb.rows(), cfg.epochs);
         println!(
-            "    one training {} x {}, {}: {:.3} s, {:.1} GFLOP/s",
+            "    one training {} x {inputs}, {}: 2 threads {:.1} ms, {:.1} GFLOP/s; 1 thread {:.1} \
+             ms: {:.2}x",
             xb.rows(),
-            data.d(),
             p.name(),
-            secs,
-            flop / secs / 1e9
+            two * 1e3,
+            flop / two / 1e9,
+            one * 1e3,
+            one / two
         );
     };
-    one_train(Precision::F64);
-    one_train(Precision::F32);
+    for inputs in [data.d(), 40] {
+        one_train(Precision::F64, inputs);
+        one_train(Precision::F32, inputs);
+    }
 
     let peak = measured_peak(Kernel::active());
     let mut kept = Vec::new();
